@@ -1,0 +1,1 @@
+"""The historian: one writer, queries, rollups, retention; backends in ``backends/``."""
