@@ -22,7 +22,7 @@ from omp.historian.backend import HistorianBackend
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def test_url() -> str:
+def server_url() -> str:
     """The server the PostgreSQL tests use."""
     return os.environ.get("OMP_TEST_POSTGRES_URL", DEFAULT_URL)
 
@@ -45,7 +45,7 @@ def make_backend(tmp_path: Path) -> Iterator[Callable[[], HistorianBackend]]:
     # Imported here so the shared conftest imports even while this backend is broken.
     from omp.historian.backends.postgres import PostgresBackend
 
-    url = test_url()
+    url = server_url()
     schema = unique_schema()
 
     def open_backend() -> HistorianBackend:
