@@ -194,7 +194,7 @@ class SourceBatch:
         ):
             val = value
         else:
-            val = _as(value, VALUE_DTYPE, "value")  # type: ignore[assignment]  # float64 column
+            val = _as(value, VALUE_DTYPE, "value")
         qual = good_quality(n) if quality is None else _as(quality, QUALITY_DTYPE, "quality")
         _check_lengths(n, ts=len(tsa), value=len(val), quality=len(qual))
         if n and (idx.min() < 0 or idx.max() >= len(addresses)):
