@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from omp.bus import Bus
+from omp.core.batch import PointBatch, SourceBatch, TextBatch
+from omp.core.errors import BackpressureError
+from omp.core.events import Event, EventKind
+from omp.core.rejects import RejectReason
+from omp.ingest import Ingest
+from tests.unit.ingest.fakes import FakeBinding, FakeRegistry, FakeSignal, RecordingHistorian
+
+NOW = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
+
+
+def make_registry() -> FakeRegistry:
+    return FakeRegistry(
+        signals=[
+            FakeSignal(1, "float", "Cel"),
+            FakeSignal(2, "int", "{count}"),
+            FakeSignal(3, "bool"),
+            FakeSignal(4, "string"),
+            FakeSignal(5, "float", "kPa"),
+        ],
+        bindings={
+            "plc": {
+                "T1": FakeBinding(1, "[degF]"),
+                "N1": FakeBinding(2),
+                "P1": FakeBinding(5, "bar"),
+                "S1": FakeBinding(4),
+            }
+        },
+    )
+
+
+def make_ingest(
+    historian: RecordingHistorian | None = None, bus: Bus | None = None
+) -> tuple[Ingest, RecordingHistorian]:
+    sink = historian or RecordingHistorian()
+    return Ingest(make_registry(), historian=sink, bus=bus or Bus(), clock=lambda: NOW), sink
+
+
+def test_one_bad_point_never_rejects_its_neighbours() -> None:
+    ingest, sink = make_ingest()
+    batch = PointBatch.of(
+        [1, 1, 99, 2, 2, 3, 3, 4, 1, 1],
+        [NOW, NOW, NOW, NOW, NOW, NOW, NOW, NOW, -5, NOW + 3_600_000_000],
+        [20.0, np.nan, 1.0, 3.0, 2.5, 1.0, 2.0, 1.0, 20.0, 20.0],
+    )
+    report = ingest.submit(batch)
+    assert report.accepted == 3
+    assert list(report.rejected_rows) == [1, 2, 4, 6, 7, 8, 9]
+    assert report.counts() == {
+        RejectReason.NOT_FINITE: 1,
+        RejectReason.UNKNOWN_SIGNAL: 1,
+        RejectReason.WRONG_TYPE: 3,
+        RejectReason.BEFORE_1970: 1,
+        RejectReason.FUTURE_TIMESTAMP: 1,
+    }
+    stored = sink.batches[0]
+    assert isinstance(stored, PointBatch)
+    assert list(stored.signal_id) == [1, 2, 3]
+    assert ingest.stats().accepted == 3
+    assert ingest.stats().rejected[RejectReason.WRONG_TYPE] == 3
+
+
+def test_source_batch_resolves_bindings_and_converts_units() -> None:
+    ingest, sink = make_ingest()
+    batch = SourceBatch.of(
+        "plc", ["T1", "P1", "N1", "ghost"], [0, 1, 2, 3, 0], [NOW] * 5, [212.0, 1.0, 7, 5, 32.0]
+    )
+    report = ingest.submit(batch)
+    assert report.accepted == 4
+    assert report.counts() == {RejectReason.UNKNOWN_SIGNAL: 1}
+    stored = sink.batches[0]
+    assert isinstance(stored, PointBatch)
+    assert list(stored.signal_id) == [1, 5, 2, 1]
+    np.testing.assert_allclose(stored.value, [100.0, 100.0, 7.0, 0.0], atol=1e-9)
+    assert ingest.stats().unmapped == {("plc", "ghost"): 1}
+
+
+def test_unit_reported_at_runtime_overrides_binding_and_bad_unit_is_rejected() -> None:
+    ingest, sink = make_ingest()
+    batch = SourceBatch.of(
+        "plc", ["T1", "P1"], [0, 1], [NOW, NOW], [50.0, 3.0], units=["Cel", "Cel"]
+    )
+    report = ingest.submit(batch)
+    assert report.accepted == 1
+    assert report.counts() == {RejectReason.INCOMPATIBLE_UNIT: 1}
+    stored = sink.batches[0]
+    assert isinstance(stored, PointBatch)
+    assert stored.value.tolist() == [50.0]
+
+
+def test_text_batch_only_for_text_signals() -> None:
+    ingest, sink = make_ingest()
+    batch = TextBatch.of([4, 1, 4], [NOW] * 3, pa.array(["ORD-1", "x", None]))
+    report = ingest.submit(batch)
+    assert report.accepted == 1
+    assert report.counts() == {RejectReason.WRONG_TYPE: 2}
+    assert isinstance(sink.batches[0], TextBatch)
+    assert sink.batches[0].value.to_pylist() == ["ORD-1"]
+
+
+def test_backpressure_raises_and_accepts_nothing_of_that_batch() -> None:
+    bus = Bus()
+    ingest, _ = make_ingest(RecordingHistorian(capacity=1), bus)
+    seen: list[int] = []
+    bus.subscribe("probe", on_batch=lambda b: seen.append(len(b)))
+    ingest.submit(PointBatch.of([1], [NOW], [1.0]))
+    with pytest.raises(BackpressureError):
+        ingest.submit(PointBatch.of([1, 1], [NOW + 1, NOW + 2], [1.0, 2.0]), timeout=0.01)
+    assert seen == [1]  # the refused batch never reached live consumers
+    assert ingest.stats().accepted == 1
+
+
+def test_all_good_batch_is_passed_without_copy_and_published() -> None:
+    bus = Bus()
+    ingest, sink = make_ingest(bus=bus)
+    seen: list[PointBatch | TextBatch] = []
+    bus.subscribe("probe", on_batch=seen.append)
+    batch = PointBatch.of([1, 2], [NOW, NOW], [1.0, 2.0])
+    ingest.submit(batch)
+    assert sink.batches[0] is batch
+    assert seen == [batch]
+
+
+def test_model_swap_changes_resolution() -> None:
+    ingest, _ = make_ingest()
+    registry = make_registry()
+    registry.bindings["plc"]["ghost"] = FakeBinding(2)
+    ingest.use_registry(registry)
+    report = ingest.submit(SourceBatch.of("plc", ["ghost"], [0], [NOW], [4.0]))
+    assert report.accepted == 1
+
+
+def test_concurrent_submits_are_counted_exactly() -> None:
+    ingest, _ = make_ingest()
+
+    def worker() -> None:
+        for i in range(200):
+            ingest.submit(PointBatch.of([1, 99], [NOW - i, NOW - i], [1.0, 1.0]))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stats = ingest.stats()
+    assert stats.accepted == 800
+    assert stats.rejected == {RejectReason.UNKNOWN_SIGNAL: 800}
+
+
+def test_events_are_stored_and_published() -> None:
+    bus = Bus()
+    ingest, sink = make_ingest(bus=bus)
+    seen: list[Event] = []
+    bus.subscribe("probe", on_events=seen.extend)
+    event = Event(NOW, "acme/s/a/l/c/m", EventKind.STATE_CHANGE, "2", state="down", reason="jam")
+    ingest.submit_events([event])
+    assert sink.events == [event]
+    assert seen == [event]
