@@ -1,0 +1,232 @@
+"""Runtime settings: parsed once at start-up into a frozen model.
+
+Sources, later ones win:
+
+1. the defaults below;
+2. a TOML file (``--config FILE``, else ``$OMP_CONFIG``, else ``./omp.toml`` when present);
+3. environment variables ``OMP_DATA_DIR``, ``OMP_HISTORIAN_URL``, ``OMP_FLUSH_INTERVAL``,
+   ``OMP_QUEUE_SIZE``, ``OMP_API_HOST``, ``OMP_API_PORT``;
+4. command-line flags.
+
+An example ``omp.toml``::
+
+    data_dir = "/var/lib/omp"
+    historian_url = "postgresql://omp@db.example:5432/omp"   # omit for embedded DuckDB
+    flush_interval = "1s"
+    queue_size = 1_000_000
+    api_port = 8420
+
+    [retention.default]
+    raw = "90d"
+    [retention.kind.measurement]
+    raw = "30d"
+    minute = "365d"
+    [retention.signal."acme/munich/body_shop/line_1/cell_a/mill_01/spindle_temp"]
+    raw = "7d"
+
+>>> Settings(data_dir=Path("/tmp/x")).historian_target
+'/tmp/x/historian.duckdb'
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from omp.core.errors import ConfigError, TimeFormatError
+from omp.core.time import Micros, parse_duration
+from omp.historian.types import RetentionPolicy, RetentionRule
+
+DEFAULT_DATA_DIR = Path("omp-data")
+DEFAULT_API_PORT = 8420
+DUCKDB_FILE_NAME = "historian.duckdb"
+CONFIG_FILE_NAME = "omp.toml"
+
+ENV_VARS: dict[str, str] = {
+    "OMP_DATA_DIR": "data_dir",
+    "OMP_HISTORIAN_URL": "historian_url",
+    "OMP_FLUSH_INTERVAL": "flush_interval",
+    "OMP_QUEUE_SIZE": "queue_size",
+    "OMP_API_HOST": "api_host",
+    "OMP_API_PORT": "api_port",
+}
+
+
+def _duration(value: object) -> object:
+    """Accept ``"1s"``-style strings as well as plain microsecond integers."""
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except TimeFormatError as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
+Duration = Annotated[Micros, BeforeValidator(_duration), Field(gt=0)]
+OptionalDuration = Annotated[Micros | None, BeforeValidator(_duration)]
+
+
+class HistorianKind(StrEnum):
+    """Which storage engine a historian URL selects."""
+
+    DUCKDB = "duckdb"
+    POSTGRES = "postgres"
+
+
+class RetentionRuleSettings(BaseModel):
+    """How long each tier keeps data; omitted tiers keep data forever."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    raw: OptionalDuration = None
+    minute: OptionalDuration = None
+    hour: OptionalDuration = None
+
+    def to_rule(self) -> RetentionRule:
+        return RetentionRule(raw=self.raw, minute=self.minute, hour=self.hour)
+
+
+class RetentionSettings(BaseModel):
+    """Retention rules: a default, per signal kind, per signal path (most specific wins)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default: RetentionRuleSettings = RetentionRuleSettings()
+    kind: dict[str, RetentionRuleSettings] = Field(default_factory=dict)
+    signal: dict[str, RetentionRuleSettings] = Field(default_factory=dict)
+
+    def to_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            default=self.default.to_rule(),
+            by_kind={k: r.to_rule() for k, r in self.kind.items()},
+            by_signal={p: r.to_rule() for p, r in self.signal.items()},
+        )
+
+
+class Settings(BaseModel):
+    """Everything the runtime needs to know before it starts. Frozen once parsed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    historian_url: str | None = None
+    """``None``: the embedded DuckDB file ``<data_dir>/historian.duckdb``;
+    ``duckdb:///path/file.duckdb``: another DuckDB file;
+    ``postgresql://user@host:port/db``: PostgreSQL."""
+    postgres_schema: str = "omp"
+    flush_interval: Duration = 1_000_000
+    """The durability window: accepted points are committed within this time."""
+    queue_size: int = Field(default=1_000_000, gt=0)
+    """Points the historian writer may hold before ingest applies backpressure."""
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=DEFAULT_API_PORT, ge=0, le=65535)
+    retention: RetentionSettings = RetentionSettings()
+
+    @field_validator("historian_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.startswith(("postgresql://", "postgres://", "duckdb://")):
+            raise ValueError(
+                f"historian URL {value!r} must start with postgresql:// or duckdb:// "
+                "(or be left out for the embedded DuckDB file)"
+            )
+        return value
+
+    @field_validator("api_host")
+    @classmethod
+    def _loopback_only(cls, value: str) -> str:
+        # Until the access layer exists, no HTTP surface may leave the machine.
+        if value == "localhost":
+            return value
+        try:
+            if ipaddress.ip_address(value).is_loopback:
+                return value
+        except ValueError:
+            pass
+        raise ValueError(f"api_host {value!r} is not a loopback address; use 127.0.0.1")
+
+    @property
+    def historian_kind(self) -> HistorianKind:
+        url = self.historian_url
+        if url is not None and url.startswith(("postgresql://", "postgres://")):
+            return HistorianKind.POSTGRES
+        return HistorianKind.DUCKDB
+
+    @property
+    def duckdb_path(self) -> Path:
+        """The DuckDB file in use (only meaningful for the DuckDB kind)."""
+        url = self.historian_url
+        if url is not None and url.startswith("duckdb://"):
+            return Path(url.removeprefix("duckdb://"))
+        return self.data_dir / DUCKDB_FILE_NAME
+
+    @property
+    def historian_target(self) -> str:
+        """Where the data lives, for messages: a file path or the URL without password."""
+        if self.historian_kind is HistorianKind.DUCKDB:
+            return str(self.duckdb_path)
+        return redact_url(self.historian_url or "")
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, hostpart = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{hostpart}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the settings file: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
+    if explicit is not None:
+        return explicit
+    if env.get("OMP_CONFIG"):
+        return Path(env["OMP_CONFIG"])
+    default = Path(CONFIG_FILE_NAME)
+    return default if default.is_file() else None
+
+
+def load_settings(
+    *,
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> Settings:
+    """Merge defaults, the TOML file, the environment and ``overrides`` (CLI flags).
+
+    ``None`` values in ``overrides`` mean "flag not given". Raises ``ConfigError``
+    naming the source and the setting at fault.
+    """
+    environ = os.environ if env is None else env
+    path = _config_file(config_file, environ)
+    merged: dict[str, Any] = _read_toml(path) if path is not None else {}
+    merged.update({field: environ[var] for var, field in ENV_VARS.items() if environ.get(var)})
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        source = str(path) if path is not None else "settings"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{source}: {problems}") from None
