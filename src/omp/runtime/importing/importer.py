@@ -1,0 +1,208 @@
+"""Bulk import of history through ingest, so the same validation applies as for live data.
+
+A chunk is decoded column by column (``decode``), the rows the decoder
+cannot read are rejected here (malformed, naive time), and the rest goes to
+``Ingest.submit`` as a numeric and a text batch; ingest rejects what the model
+does not allow (unknown signal, NaN, wrong type, far future, before 1970).
+Rejects of both kinds are reported with their position in the file.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from omp.core.batch import PointBatch, TextBatch
+from omp.core.errors import OmpError
+from omp.core.rejects import RejectReason
+from omp.ingest.validate import OK, Checker
+from omp.runtime.importing.decode import decode_paths, decode_quality, decode_ts, decode_values
+from omp.runtime.importing.source import Chunk, ImportSource, Layout
+
+MAX_EXAMPLES = 10
+
+
+class SubmitOutcome(Protocol):
+    @property
+    def accepted(self) -> int: ...
+    @property
+    def rejected_rows(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def reasons(self) -> npt.NDArray[np.uint8]: ...
+
+
+class IngestPort(Protocol):
+    """The part of ``Ingest`` an import uses."""
+
+    def submit(
+        self, batch: PointBatch | TextBatch, *, timeout: float | None = None
+    ) -> SubmitOutcome: ...
+
+    def record_rejects(self, reason: RejectReason, count: int = 1) -> None: ...
+
+
+class ImportInterruptedError(OmpError):
+    """The import stopped part-way (the file changed, the historian failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """One rejected point, for the report; ``position`` is a line or row number."""
+
+    position: int
+    reason: RejectReason
+    path: str
+    ts: str
+    value: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did: points seen, landed, and rejected by reason, with examples."""
+
+    file: Path
+    layout: Layout
+    position_label: str
+    points: int = 0
+    accepted: int = 0
+    rejected: Counter[RejectReason] = field(default_factory=Counter)
+    examples: list[BadRow] = field(default_factory=list)
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+
+@dataclass(frozen=True, slots=True)
+class SignalTable:
+    """Path -> id for every signal in the model, and which ids are text signals."""
+
+    ids: Mapping[str, int]
+    text_ids: frozenset[int]
+
+    def is_text(self, signal_id: npt.NDArray[np.int32]) -> npt.NDArray[np.bool_]:
+        if not self.text_ids:
+            return np.zeros(len(signal_id), dtype=np.bool_)
+        return np.isin(signal_id, np.fromiter(self.text_ids, dtype=np.int32))
+
+
+def _cell(column: pa.Array | None, row: int) -> str:
+    if column is None:
+        return ""
+    value = column[row].as_py()
+    return "" if value is None else str(value)
+
+
+class _Run:
+    """The state of one import while it runs."""
+
+    def __init__(self, source: ImportSource, signals: SignalTable, ingest: IngestPort) -> None:
+        self.signals = signals
+        self.ingest = ingest
+        self.report = ImportReport(source.file, source.layout, source.position_label)
+        malformed = source.malformed_positions
+        if len(malformed):
+            self.report.points += len(malformed)
+            self.report.rejected[RejectReason.MALFORMED] += len(malformed)
+            ingest.record_rejects(RejectReason.MALFORMED, len(malformed))
+            for line in malformed[:MAX_EXAMPLES]:
+                self.report.examples.append(
+                    BadRow(int(line), RejectReason.MALFORMED, "", "", "wrong number of cells")
+                )
+
+    def chunk(self, chunk: Chunk) -> None:
+        n = len(chunk)
+        self.report.points += n
+        if n == 0:
+            return
+        checker = Checker(np.full(n, OK, dtype=np.uint8))
+        signal_id, _ = decode_paths(chunk.path, self.signals.ids)
+        ts = decode_ts(chunk.ts, checker)
+        values, not_number = decode_values(chunk.value, checker)
+        quality = decode_quality(chunk.quality, n, checker)
+        decoded = checker.good
+        if not decoded.all():
+            bad = np.flatnonzero(~decoded)
+            self._reject(chunk, bad, checker.reasons[bad], count_in_ingest=True)
+        as_text = decoded & (self.signals.is_text(signal_id) | not_number)
+        as_number = decoded & ~as_text
+        if as_number.any():
+            rows = np.flatnonzero(as_number)
+            batch = PointBatch(signal_id[rows], ts[rows], values[rows], quality[rows])
+            self._submit(chunk, rows, batch)
+        if as_text.any():
+            rows = np.flatnonzero(as_text)
+            text = pc.cast(chunk.value, pa.string()).take(pa.array(rows))
+            self._submit(chunk, rows, TextBatch(signal_id[rows], ts[rows], text, quality[rows]))
+
+    def _submit(
+        self, chunk: Chunk, rows: npt.NDArray[np.int64], batch: PointBatch | TextBatch
+    ) -> None:
+        outcome = self.ingest.submit(batch)
+        self.report.accepted += outcome.accepted
+        if len(outcome.rejected_rows):
+            self._reject(chunk, rows[outcome.rejected_rows], outcome.reasons, count_in_ingest=False)
+
+    def _reject(
+        self,
+        chunk: Chunk,
+        rows: npt.NDArray[np.int64],
+        codes: npt.NDArray[np.uint8],
+        *,
+        count_in_ingest: bool,
+    ) -> None:
+        found, counts = np.unique(codes, return_counts=True)
+        for code, count in zip(found, counts, strict=True):
+            reason = RejectReason.from_code(int(code))
+            self.report.rejected[reason] += int(count)
+            if count_in_ingest:  # ingest counts its own rejects; the decoder's are told to it
+                self.ingest.record_rejects(reason, int(count))
+        room = MAX_EXAMPLES - len(self.report.examples)
+        for row, code in list(zip(rows, codes, strict=True))[: max(room, 0)]:
+            self.report.examples.append(
+                BadRow(
+                    int(chunk.position[row]),
+                    RejectReason.from_code(int(code)),
+                    _cell(chunk.path, int(row)),
+                    _cell(chunk.ts, int(row)),
+                    _cell(chunk.value, int(row)),
+                )
+            )
+
+
+def import_source(
+    source: ImportSource,
+    *,
+    signals: SignalTable,
+    ingest: IngestPort,
+    flush: Callable[[], None],
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import every chunk of ``source``, flush the historian, and report.
+
+    ``progress`` is called with the number of file rows each chunk covered.
+    Rejected points never stop the import; a failure of the file or the
+    historian does, with ``ImportInterruptedError`` saying how far it got.
+    """
+    run = _Run(source, signals, ingest)
+    try:
+        for chunk in source.chunks():
+            run.chunk(chunk)
+            if progress is not None:
+                progress(chunk.source_rows)
+        flush()
+    except OmpError as exc:
+        landed = run.report.accepted
+        raise ImportInterruptedError(
+            f"{source.file}: import stopped after {landed} accepted points: {exc}"
+        ) from exc
+    run.report.examples.sort(key=lambda bad: bad.position)
+    return run.report
