@@ -68,5 +68,5 @@ def test_boolean_looking_keys_stay_text() -> None:
 
 def test_missing_file_is_a_config_error_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
-    with pytest.raises(ConfigError, match="nope.yaml"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml"):
         read_source(missing)
