@@ -1,0 +1,150 @@
+"""SQL for time-bucket aggregates and time in state, from raw points or a rollup tier.
+
+Raw avg/min/max/count/sum/stddev is one ``GROUP BY date_bin(...)`` with
+PostgreSQL's own aggregates: the hot path the query benchmark measures, as
+fast as the hand-written query. Everything else goes through the partial
+algebra in ``algebra``: a rollup-served query merges the tier's rows for the
+whole tier buckets inside ``[start, end)`` with raw partials of the two
+unaligned edges, so it answers exactly what the raw path answers.
+"""
+
+from __future__ import annotations
+
+from omp.historian.backends.postgres.algebra import (
+    fields_for,
+    finalize,
+    floor_int,
+    merge_partials,
+    needs_carry,
+    needs_chain,
+    raw_partials,
+    stride,
+)
+from omp.historian.backends.postgres.sqltext import Names, id_list, ts_literal, us
+from omp.historian.types import CARRY_LIMIT, Agg, AggregateQuery, StateQuery, Tier
+
+_DIRECT: dict[Agg, str] = {
+    Agg.AVG: "avg(value)",
+    Agg.MIN: "min(value)",
+    Agg.MAX: "max(value)",
+    Agg.COUNT: "count(*)",
+    Agg.SUM: "sum(value)",
+    Agg.STDDEV: "stddev_samp(value)",
+}
+
+
+def raw_source(names: Names, ids: str, lo: int, hi: int) -> str:
+    """Points of ``ids`` in ``[lo, hi)``."""
+    return (
+        f"SELECT signal_id, ts, value FROM {names.points} WHERE signal_id IN ({ids})"
+        f" AND ts >= {ts_literal(lo)} AND ts < {ts_literal(hi)}"
+    )
+
+
+def carry_source(names: Names, ids: str, before: int) -> str:
+    """The last point of each signal before ``before``, within ``CARRY_LIMIT``.
+
+    One index probe per signal (``LATERAL ... LIMIT 1``), not a scan of the
+    whole carry window.
+    """
+    return (
+        "SELECT c.signal_id, c.last_ts, c.last_v FROM"
+        f" unnest(ARRAY[{ids}]::int4[]) AS k(id) CROSS JOIN LATERAL ("
+        f"SELECT signal_id, {us('ts')} AS last_ts, value AS last_v FROM {names.points}"
+        f" WHERE signal_id = k.id AND ts < {ts_literal(before)}"
+        f" AND ts >= {ts_literal(before - CARRY_LIMIT)} ORDER BY ts DESC LIMIT 1) c"
+    )
+
+
+def aggregate_sql(names: Names, query: AggregateQuery, tier: Tier) -> str:
+    """The SQL answering ``query`` from ``tier`` (result layout of ``PointReader.aggregate``)."""
+    ids = id_list(query.signal_ids)
+    carry = carry_source(names, ids, query.start) if needs_carry(query.aggs) else None
+    if tier is not Tier.RAW:
+        partials = _rollup_partials(names, query, tier, ids)
+        if partials is not None:
+            return _finalize(query, partials, carry)
+    if not needs_chain(query.aggs):
+        return _direct(names, query, ids)
+    fields = fields_for(query.aggs)
+    source = raw_source(names, ids, query.start, query.end)
+    return _finalize(query, raw_partials(source, query.every, fields), carry)
+
+
+def _finalize(query: AggregateQuery, partials: str, carry: str | None) -> str:
+    return finalize(
+        partials, carry, aggs=query.aggs, start=query.start, end=query.end, every=query.every
+    )
+
+
+def _direct(names: Names, query: AggregateQuery, ids: str) -> str:
+    select = ", ".join(f"{_DIRECT[a]}::float8 AS {a.value}" for a in query.aggs)
+    grp = f"date_bin({stride(query.every)}, ts, 'epoch')"
+    return (
+        f"SELECT signal_id, {us('grp')} AS bucket, {select} FROM ("
+        f"SELECT signal_id, value, {grp} AS grp"
+        f" FROM ({raw_source(names, ids, query.start, query.end)}) src) s"
+        " GROUP BY signal_id, grp ORDER BY signal_id, grp"
+    )
+
+
+def _rollup_partials(names: Names, query: AggregateQuery, tier: Tier, ids: str) -> str | None:
+    """Output-bucket partials from ``tier`` and raw edges; ``None`` if no tier bucket fits."""
+    width = tier.width
+    if query.every % width:
+        raise ValueError(f"every={query.every}us is not a multiple of the {tier} tier width")
+    inner_start = -(-query.start // width) * width
+    inner_end = query.end - query.end % width
+    if inner_start >= inner_end:
+        return None
+    fields = fields_for(query.aggs)
+    columns = ", ".join(("signal_id", "bucket", *fields))
+    segments = [
+        f"SELECT {columns} FROM {names.rollup[tier.value]} WHERE signal_id IN ({ids})"
+        f" AND bucket >= {inner_start} AND bucket < {inner_end}"
+    ]
+    for lo, hi in ((query.start, inner_start), (inner_end, query.end)):
+        if lo < hi:
+            edge = raw_partials(raw_source(names, ids, lo, hi), query.every, fields)
+            segments.append(f"SELECT {columns} FROM ({edge}) e")
+    return merge_partials(" UNION ALL ".join(segments), query.every, fields)
+
+
+def state_durations_sql(names: Names, query: StateQuery) -> str:
+    """Durations per ``(signal_id, bucket, state)`` in the layout of ``state_durations``.
+
+    Each point opens an interval that lasts until the next point (or until
+    ``min(end, now)``); intervals are clipped to each bucket that holds a point
+    in range and to ``[start, min(end, now))``. An interval opened before a
+    bucket counts there only if it opened within ``CARRY_LIMIT`` of the
+    bucket's clipped start.
+    """
+    ids = id_list(query.signal_ids)
+    horizon = min(query.end, query.now)
+    every = int(query.every)
+    source = raw_source(names, ids, query.start, query.end)
+    points = (
+        f"SELECT signal_id, last_ts AS ts, last_v AS value"
+        f" FROM ({carry_source(names, ids, query.start)}) c"
+        f" UNION ALL SELECT signal_id, {us('ts')} AS ts, value FROM ({source}) r"
+    )
+    intervals = (
+        "SELECT signal_id, ts, value AS state,"
+        f" coalesce(lead(ts) OVER (PARTITION BY signal_id ORDER BY ts), {horizon}) AS until"
+        f" FROM ({points}) pts"
+    )
+    bucket = floor_int("t", every)
+    buckets = (
+        f"SELECT DISTINCT signal_id, {bucket} AS bucket,"
+        f" greatest({bucket}, {int(query.start)}) AS es,"
+        f" least({bucket} + {every}, {horizon}) AS ee"
+        f" FROM (SELECT signal_id, {us('ts')} AS t FROM ({source}) r) src"
+    )
+    return (
+        "SELECT b.signal_id::int4 AS signal_id, b.bucket::int8 AS bucket,"
+        " i.state::float8 AS state,"
+        " sum(least(i.until, b.ee) - greatest(i.ts, b.es))::int8 AS duration"
+        f" FROM ({buckets}) b JOIN ({intervals}) i ON i.signal_id = b.signal_id"
+        f" AND i.ts < b.ee AND i.until > b.es AND i.ts >= b.es - {CARRY_LIMIT}"
+        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )

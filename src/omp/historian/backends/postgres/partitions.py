@@ -1,0 +1,138 @@
+"""Native range partitions of ``points``: one per ``width`` of time, created on demand.
+
+Partition ``points_<start>`` holds ``[start, start + width)`` where ``start``
+is a multiple of ``width`` in Unix microseconds (so daily partitions start at
+midnight UTC). The writer asks for the partitions a batch touches before it
+copies; the names already known are cached so a steady stream costs no DDL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import psycopg
+from psycopg import sql
+
+_LOCK_NAMESPACE = 0x6F6D70  # "omp": advisory lock space for DDL in one schema
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """One partition: its table name and ``[start, end)`` in Unix microseconds."""
+
+    name: str
+    start: int
+    end: int
+
+
+def partition_starts(ts: npt.NDArray[np.int64], width: int) -> list[int]:
+    """The distinct partition starts (multiples of ``width``) that ``ts`` falls into.
+
+    >>> partition_starts(np.array([5, 130, 90, 260]), 100)
+    [0, 100, 200]
+    """
+    if len(ts) == 0:
+        return []
+    return [int(start) for start in np.unique(np.floor_divide(ts, width)) * width]
+
+
+def partition_name(start: int) -> str:
+    # Negative starts (before 1970) get an "m" so the name stays an identifier.
+    return f"points_{start}" if start >= 0 else f"points_m{-start}"
+
+
+def ddl_lock(conn: psycopg.Connection[tuple[object, ...]], schema: str) -> None:
+    """Serialise DDL on one schema across processes until the transaction ends."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_NAMESPACE, schema))
+
+
+class PartitionManager:
+    """Creates and lists the native partitions of ``<schema>.points``."""
+
+    def __init__(self, schema: str, *, width: int) -> None:
+        self._schema = schema
+        self._width = width
+        self._known: set[int] = set()
+        self._pending: set[int] = set()
+
+    @property
+    def width(self) -> int:
+        return self._width
+
+    def ensure(
+        self, conn: psycopg.Connection[tuple[object, ...]], ts: npt.NDArray[np.int64]
+    ) -> int:
+        """Create the partitions ``ts`` needs inside the caller's transaction; return how many."""
+        missing = [start for start in partition_starts(ts, self._width) if start not in self._known]
+        if not missing:
+            return 0
+        ddl_lock(conn, self._schema)
+        existing = {part.start for part in self.list(conn)}
+        created = 0
+        for start in missing:
+            if start not in existing:
+                conn.execute(self._create_sql(start))
+                created += 1
+        # Only remember them once the caller commits; see forget_uncommitted.
+        self._pending = set(missing)
+        return created
+
+    def committed(self) -> None:
+        """The transaction that created partitions committed: cache their names."""
+        self._known |= self._pending
+        self._pending = set()
+
+    def rolled_back(self) -> None:
+        """The transaction rolled back: partitions it created are gone again."""
+        self._pending = set()
+
+    def forget(self, starts: set[int]) -> None:
+        """Partitions dropped by retention are no longer known."""
+        self._known -= starts
+
+    def list(self, conn: psycopg.Connection[tuple[object, ...]]) -> list[Partition]:
+        """The partitions that exist, by start."""
+        rows = conn.execute(
+            "SELECT c.relname FROM pg_inherits i"
+            " JOIN pg_class c ON c.oid = i.inhrelid"
+            " JOIN pg_class p ON p.oid = i.inhparent"
+            " JOIN pg_namespace n ON n.oid = p.relnamespace"
+            " WHERE n.nspname = %s AND p.relname = 'points'",
+            (self._schema,),
+        ).fetchall()
+        parts = []
+        for (name,) in rows:
+            start = _start_of(str(name))
+            if start is not None:
+                parts.append(Partition(str(name), start, start + self._width))
+        return sorted(parts, key=lambda part: part.start)
+
+    def _create_sql(self, start: int) -> sql.Composed:
+        return sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {part} PARTITION OF {parent}"
+            " FOR VALUES FROM ({lo}) TO ({hi})"
+        ).format(
+            part=sql.Identifier(self._schema, partition_name(start)),
+            parent=sql.Identifier(self._schema, "points"),
+            lo=_instant(start),
+            hi=_instant(start + self._width),
+        )
+
+
+def _instant(micros: int) -> sql.Composed:
+    # An expression rather than a formatted literal: exact for any int64 instant.
+    return sql.SQL("('epoch'::timestamptz + {} * interval '1 microsecond')").format(
+        sql.Literal(micros)
+    )
+
+
+def _start_of(name: str) -> int | None:
+    suffix = name.removeprefix("points_")
+    if suffix == name:
+        return None
+    try:
+        return -int(suffix[1:]) if suffix.startswith("m") else int(suffix)
+    except ValueError:
+        return None
