@@ -19,13 +19,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PositiveInt,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from omp.core.errors import TimeFormatError
-from omp.core.time import Micros, parse_duration
+from omp.core.time import Micros, format_duration, parse_duration
 from omp.model.kinds import Datatype, Kind, Protocol
 from omp.model.names import check_name, did_you_mean
 from omp.model.rules import kpi_rule_errors, signal_rule_errors
@@ -76,7 +77,10 @@ def _raise_rules(errors: list[tuple[tuple[str | int, ...], str]]) -> None:
 
 Name = Annotated[str, AfterValidator(check_name)]
 Unit = Annotated[str, AfterValidator(_unit)]
-Duration = Annotated[Micros, BeforeValidator(_duration)]
+Duration = Annotated[
+    Micros, BeforeValidator(_duration), PlainSerializer(format_duration, return_type=str)
+]
+"""Microseconds inside; written and dumped as the shortest exact spelling (``42s``)."""
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Text = Annotated[str, AfterValidator(_nonblank)]
 AttributeValue = str | bool | int | float
