@@ -1,0 +1,199 @@
+"""``DuckDBBackend``: the embedded historian store in one DuckDB file.
+
+Writes (``write``, ``ensure_ids``, ``delete_before``) run on one write
+connection under a lock, each as one transaction. Reads run on a cursor per
+thread (DuckDB connections are not shared across threads) and see the last
+committed state.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from omp.core.batch import PointBatch, TextBatch
+from omp.core.errors import HistorianClosedError, HistorianError
+from omp.core.events import Event
+from omp.core.time import Micros
+from omp.historian.backends.duckdb import catalog, events, reads, retention, rollups, schema
+from omp.historian.backends.duckdb.aggregate import aggregate_sql
+from omp.historian.backends.duckdb.schema import fetch_table
+from omp.historian.backends.duckdb.states import state_durations_sql
+from omp.historian.backends.duckdb.write import HighWater, insert_points, insert_text
+from omp.historian.types import (
+    AggregateQuery,
+    Cursor,
+    EventQuery,
+    RawQuery,
+    StateQuery,
+    Tier,
+    WriteStats,
+)
+
+DEFAULT_FILE_NAME = "historian.duckdb"
+
+_T = TypeVar("_T")
+
+_STATE_SCHEMA = pa.schema(
+    [
+        ("signal_id", pa.int32()),
+        ("bucket", pa.int64()),
+        ("state", pa.float64()),
+        ("duration", pa.int64()),
+    ]
+)
+
+
+def _empty_aggregate(query: AggregateQuery) -> pa.Table:
+    fields = [("signal_id", pa.int32()), ("bucket", pa.int64())]
+    fields += [(agg.value, pa.float64()) for agg in query.aggs]
+    return pa.schema(fields).empty_table()
+
+
+class DuckDBBackend:
+    """A ``HistorianBackend`` on one DuckDB file. Open with ``DuckDBBackend.open``."""
+
+    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
+        self._path = path
+        self._con = con
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._closed = False
+        self._marks = HighWater.load(con)
+
+    @classmethod
+    def open(cls, path: Path | str) -> DuckDBBackend:
+        """Open or create the store at ``path``: a file, or a directory to hold the default file."""
+        target = Path(path)
+        if target.is_dir():
+            target = target / DEFAULT_FILE_NAME
+        return cls(target, schema.connect(target))
+
+    def describe(self) -> str:
+        return f"duckdb:{self._path}"
+
+    def close(self) -> None:
+        with self._write_lock, self._cursors_lock:
+            if self._closed:
+                return
+            self._closed = True
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+            self._con.close()
+
+    # --- catalog -------------------------------------------------------------
+
+    def ensure_ids(self, paths: Sequence[str]) -> Mapping[str, int]:
+        with self._writing() as con:
+            return catalog.ensure_ids(con, paths)
+
+    def signal_ids(self) -> Mapping[str, int]:
+        return catalog.all_ids(self._cursor())
+
+    # --- writes --------------------------------------------------------------
+
+    def write(
+        self, points: PointBatch, text: TextBatch | None, events: Sequence[Event]
+    ) -> WriteStats:
+        with self._writing() as con:
+            marks = self._marks.copy()
+            con.execute("BEGIN")
+            try:
+                stored = insert_points(con, points, marks)
+                rollups.extend(con, stored.appended, self._marks)
+                rollups.recompute(con, stored.late.signal_id, stored.late.ts)
+                text_stored = insert_text(con, text) if text is not None and len(text) else 0
+                event_count = self._write_events(con, events)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            self._marks = marks
+        offered = len(points) + (len(text) if text is not None else 0)
+        return WriteStats(
+            points=len(stored),
+            text=text_stored,
+            events=event_count,
+            duplicates=offered - len(stored) - text_stored,
+        )
+
+    @staticmethod
+    def _write_events(con: duckdb.DuckDBPyConnection, batch: Sequence[Event]) -> int:
+        return events.write_events(con, batch) if batch else 0
+
+    def delete_before(self, tier: Tier, cutoffs: Sequence[tuple[Micros, Sequence[int]]]) -> int:
+        with self._writing() as con:
+            con.execute("BEGIN")
+            try:
+                deleted = retention.delete_before(con, tier, cutoffs)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            return deleted
+
+    # --- reads ---------------------------------------------------------------
+
+    def read_raw(self, query: RawQuery) -> tuple[pa.Table, Cursor | None]:
+        return self._read(lambda cur: reads.read_raw(cur, query))
+
+    def latest(self, signal_ids: Sequence[int]) -> pa.Table:
+        marks = [int(m) for m in self._marks.of_known(signal_ids)]
+        since = min(marks) if marks else None
+        return self._read(lambda cur: reads.latest(cur, signal_ids, since))
+
+    def aggregate(self, query: AggregateQuery, tier: Tier) -> pa.Table:
+        if not query.signal_ids or not query.aggs or query.start >= query.end:
+            return _empty_aggregate(query)
+        if query.every <= 0:
+            raise ValueError(f"aggregate bucket width must be positive, got {query.every}us")
+        sql = aggregate_sql(query, tier)
+        table = self._read(lambda cur: fetch_table(cur, sql))
+        return table if table.num_rows else _empty_aggregate(query)
+
+    def state_durations(self, query: StateQuery) -> pa.Table:
+        if not query.signal_ids or query.start >= min(query.end, query.now):
+            return _STATE_SCHEMA.empty_table()
+        sql = state_durations_sql(query)
+        return self._read(lambda cur: fetch_table(cur, sql)).cast(_STATE_SCHEMA)
+
+    def read_events(self, query: EventQuery) -> list[Event]:
+        return self._read(lambda cur: events.read_events(cur, query))
+
+    # --- plumbing ------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._write_lock:
+            if self._closed:
+                raise HistorianClosedError(f"historian file {self._path} is closed")
+            try:
+                yield self._con
+            except duckdb.Error as exc:
+                raise HistorianError(f"write to historian file {self._path} failed: {exc}") from exc
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._cursors_lock:
+                if self._closed:
+                    raise HistorianClosedError(f"historian file {self._path} is closed")
+                cursor = self._con.cursor()
+                self._cursors.append(cursor)
+            self._local.cursor = cursor
+        return cursor
+
+    def _read(self, run: Callable[[duckdb.DuckDBPyConnection], _T]) -> _T:
+        try:
+            return run(self._cursor())
+        except duckdb.Error as exc:
+            raise HistorianError(f"read from historian file {self._path} failed: {exc}") from exc

@@ -1,0 +1,79 @@
+"""Raw range reads with paging, and the latest point per signal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+
+from omp.historian.backends.duckdb.schema import fetch_table
+from omp.historian.types import Cursor, RawQuery
+
+RAW_SCHEMA = pa.schema(
+    [
+        ("signal_id", pa.int32()),
+        ("ts", pa.int64()),
+        ("value", pa.float64()),
+        ("text", pa.string()),
+        ("quality", pa.uint8()),
+    ]
+)
+
+
+def _union(ids: str, where: str, text_where: str | None = None) -> str:
+    return (
+        "SELECT signal_id, ts, value, NULL::VARCHAR AS text, quality FROM points "
+        f"WHERE signal_id IN ({ids}) AND {where} UNION ALL "
+        "SELECT signal_id, ts, NULL::DOUBLE AS value, value AS text, quality FROM text_points "
+        f"WHERE signal_id IN ({ids}) AND {text_where or where}"
+    )
+
+
+def read_raw(con: duckdb.DuckDBPyConnection, query: RawQuery) -> tuple[pa.Table, Cursor | None]:
+    """One page ordered by ``(ts, signal_id)`` and the cursor after its last row."""
+    if not query.signal_ids or query.limit <= 0 or query.start >= query.end:
+        return RAW_SCHEMA.empty_table(), None
+    ids = ", ".join(str(int(i)) for i in query.signal_ids)
+    start = query.start
+    after = ""
+    if query.after is not None:
+        start = max(start, query.after.ts)
+        after = f" AND (ts > {int(query.after.ts)} OR signal_id > {int(query.after.signal_id)})"
+    where = f"ts >= {int(start)} AND ts < {int(query.end)}{after}"
+    table = fetch_table(
+        con,
+        f"SELECT * FROM ({_union(ids, where)}) u ORDER BY ts, signal_id "
+        f"LIMIT {int(query.limit) + 1}",
+    )
+    table = table.cast(RAW_SCHEMA)
+    if table.num_rows <= query.limit:
+        return table, None
+    page = table.slice(0, query.limit)
+    last = page.num_rows - 1
+    cursor = Cursor(
+        ts=int(page.column("ts")[last].as_py()),
+        signal_id=int(page.column("signal_id")[last].as_py()),
+    )
+    return page, cursor
+
+
+def latest(
+    con: duckdb.DuckDBPyConnection, signal_ids: Sequence[int], since: int | None
+) -> pa.Table:
+    """The newest point of each signal.
+
+    ``since``, a lower bound on the newest numeric point of every signal that
+    has one (the writer's high-water marks), lets the zone maps skip history.
+    """
+    if not signal_ids:
+        return RAW_SCHEMA.empty_table()
+    ids = ", ".join(str(int(i)) for i in signal_ids)
+    where = "true" if since is None else f"ts >= {int(since)}"
+    table = fetch_table(
+        con,
+        f"SELECT * FROM ({_union(ids, where, 'true')}) u "
+        "QUALIFY row_number() OVER (PARTITION BY signal_id ORDER BY ts DESC) = 1 "
+        "ORDER BY signal_id",
+    )
+    return table.cast(RAW_SCHEMA)

@@ -1,0 +1,50 @@
+"""Which storage tier answers an aggregate query: a pure function of the query.
+
+>>> from omp.historian.types import Agg, AggregateQuery
+>>> day = 86_400_000_000
+>>> choose_tier(AggregateQuery((1,), 0, 30 * day, 60_000_000, (Agg.AVG,)))
+<Tier.MINUTE: '1m'>
+>>> choose_tier(AggregateQuery((1,), 0, 30 * day, 3_600_000_000, (Agg.AVG,)))
+<Tier.HOUR: '1h'>
+>>> choose_tier(AggregateQuery((1,), 0, 600_000_000, 60_000_000, (Agg.AVG,)))
+<Tier.RAW: 'raw'>
+"""
+
+from __future__ import annotations
+
+from omp.historian.types import ROLLUP_TIERS, AggregateQuery, Tier
+
+LONG_RANGE_BUCKETS = 24
+"""A rollup tier serves a query whose range holds at least this many whole tier buckets.
+
+Below that the raw edges (up to two tier widths) are a large share of the
+work and raw points answer about as fast (decision record 0004)."""
+
+
+def whole_buckets(start: int, end: int, width: int) -> int:
+    """How many complete ``width`` buckets (epoch-aligned) fit in ``[start, end)``."""
+    first = -(-start // width) * width
+    last = end - end % width
+    return max(0, (last - first) // width)
+
+
+def choose_tier(query: AggregateQuery, *, long_range: int = LONG_RANGE_BUCKETS) -> Tier:
+    """The coarsest rollup tier whose width divides ``every`` and that the range makes worth it.
+
+    A tier forced in ``query.tier`` wins, but a rollup tier that does not
+    divide ``every`` is an error (it cannot give the raw answer).
+    """
+    if query.every <= 0:
+        raise ValueError(f"bucket width must be positive, got {query.every}us")
+    if query.tier is not None:
+        if query.tier is not Tier.RAW and query.every % query.tier.width:
+            raise ValueError(
+                f"tier {query.tier} cannot serve {query.every}us buckets: "
+                f"they are not a multiple of {query.tier.width}us"
+            )
+        return query.tier
+    for tier in sorted(ROLLUP_TIERS, key=lambda t: t.width, reverse=True):
+        divides = query.every % tier.width == 0
+        if divides and whole_buckets(query.start, query.end, tier.width) >= long_range:
+            return tier
+    return Tier.RAW
