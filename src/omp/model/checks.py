@@ -114,7 +114,7 @@ def _unit_problems(
 ) -> Iterator[Problem]:
     target = signal_unit(spec)
     if target is None:
-        what = f"a {spec.kind.value} signal of datatype {spec.datatype.value}"
+        what = f"{spec.kind.with_article} signal of datatype {spec.datatype}"
         if binding.unit is not None:
             yield doc.problem((*where, "unit"), f"{what} has no unit to convert to")
         if binding.scale != 1.0 or binding.offset != 0.0:

@@ -27,6 +27,11 @@ class Kind(StrEnum):
     TEXT = "text"
     EVENT = "event"
 
+    @property
+    def with_article(self) -> str:
+        """For messages: ``a state``, ``an event``."""
+        return f"{'an' if self.value[0] in 'aeiou' else 'a'} {self.value}"
+
 
 class Protocol(StrEnum):
     OPCUA = "opcua"

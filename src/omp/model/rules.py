@@ -29,12 +29,15 @@ def signal_rule_errors(spec: SignalSpec) -> RuleErrors:
         errors.append(
             (
                 ("datatype",),
-                f"a {spec.kind.value} signal needs datatype {names}, not {spec.datatype.value}",
+                f"{spec.kind.with_article} signal needs datatype {names}, not {spec.datatype}",
             )
         )
     if spec.unit is not None and (spec.kind not in UNIT_KINDS or not spec.datatype.is_numeric):
         errors.append(
-            (("unit",), f"a {spec.kind.value} signal of datatype {spec.datatype.value} has no unit")
+            (
+                ("unit",),
+                f"{spec.kind.with_article} signal of datatype {spec.datatype} has no unit",
+            )
         )
     if spec.states is not None:
         errors.extend(_state_label_errors(spec))
@@ -47,7 +50,7 @@ def _state_label_errors(spec: SignalSpec) -> RuleErrors:
         return [
             (
                 ("states",),
-                f"state labels belong on state signals, not on a {spec.kind.value} signal",
+                f"state labels belong on state signals, not on {spec.kind.with_article} signal",
             )
         ]
     errors: RuleErrors = []
@@ -88,7 +91,12 @@ def _reference_errors(
     if spec is None:
         return [((field,), f"no signal {name!r} in this type{did_you_mean(name, signals)}")]
     if spec.kind is not kind:
-        return [((field,), f"signal {name!r} is a {spec.kind.value}, {field} needs a {kind.value}")]
+        return [
+            (
+                (field,),
+                f"signal {name!r} is {spec.kind.with_article}, {field} needs a {kind.value}",
+            )
+        ]
     return []
 
 
