@@ -15,7 +15,12 @@ STARTUP_TIMEOUT_S = 10.0
 
 
 class ApiServer:
-    """Runs ``app`` on ``host:port`` (port 0 picks a free one) until ``stop``."""
+    """Runs ``app`` on ``host:port`` (port 0 picks a free one) until ``stop``.
+
+    A platform ``Service``: ``omp run`` plugs it in with ``Platform.add_service``.
+    """
+
+    name = "api"
 
     def __init__(self, app: FastAPI, *, host: str, port: int) -> None:
         self._host = host

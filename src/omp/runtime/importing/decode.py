@@ -117,7 +117,7 @@ def decode_values(
     numeric = _bool(pc.match_substring_regex(text, _NUMBER, ignore_case=True))
     cleaned = pc.if_else(pa.array(numeric), text, pa.scalar(None, pa.string()))
     values = pc.fill_null(pc.cast(cleaned, pa.float64()), 0.0).to_numpy(zero_copy_only=False)
-    values = np.asarray(values, dtype=np.float64)
+    values = np.array(values, dtype=np.float64)  # a writable copy: booleans are set below
     values[is_true] = 1.0
     values[is_false] = 0.0
     return values, ~(numeric | is_true | is_false | empty)

@@ -102,10 +102,15 @@ def layout_of(file: Path, columns: list[str]) -> Layout:
     return Layout.WIDE
 
 
+def _column(table: pa.Table | pa.RecordBatch, name: str) -> pa.Array:
+    column = table.column(name)
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
 def _melt(table: pa.Table | pa.RecordBatch, position: npt.NDArray[np.int64]) -> Chunk:
     """Turn ``ts`` + one column per path into long rows, skipping empty cells."""
     paths = [name for name in table.schema.names if name != "ts"]
-    columns = [table.column(name) for name in paths]
+    columns = [_column(table, name) for name in paths]
     numeric = all(pa.types.is_floating(c.type) or pa.types.is_integer(c.type) for c in columns)
     target = pa.float64() if numeric else pa.string()
     values = pa.concat_arrays([pc.cast(c, target) for c in columns])
@@ -114,7 +119,7 @@ def _melt(table: pa.Table | pa.RecordBatch, position: npt.NDArray[np.int64]) -> 
         present = pc.and_(present, pc.not_equal(pc.utf8_trim_whitespace(values), ""))
     rows = len(position)
     path_index = np.repeat(np.arange(len(paths)), rows)
-    ts = pa.concat_arrays([table.column("ts")] * len(paths))
+    ts = pa.concat_arrays([_column(table, "ts")] * len(paths))
     keep = np.asarray(present.to_numpy(zero_copy_only=False), dtype=np.bool_)
     chosen = pa.array(np.flatnonzero(keep))
     return Chunk(
@@ -130,10 +135,10 @@ def _melt(table: pa.Table | pa.RecordBatch, position: npt.NDArray[np.int64]) -> 
 def _long(table: pa.Table | pa.RecordBatch, position: npt.NDArray[np.int64]) -> Chunk:
     names = table.schema.names
     return Chunk(
-        path=table.column("path"),
-        ts=table.column("ts"),
-        value=table.column("value"),
-        quality=table.column("quality") if "quality" in names else None,
+        path=_column(table, "path"),
+        ts=_column(table, "ts"),
+        value=_column(table, "value"),
+        quality=_column(table, "quality") if "quality" in names else None,
         position=position,
         source_rows=len(position),
     )

@@ -1,0 +1,34 @@
+"""The ``omp`` command (Typer + Rich). See docs/cli.md.
+
+Exit codes: 0 success, 1 the command failed (the message names the file,
+row, path or URL at fault), 2 wrong usage, 3 an import landed its good rows
+but rejected some.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from omp.cli import _output, check, importing, query, run
+
+app = typer.Typer(
+    name="omp",
+    help="Open Manufacturing Platform: connect, standardise, collect and analyse shop-floor data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("check")(check.check)
+app.command("run")(run.run)
+app.command("query")(query.query)
+app.command("export")(query.export)
+app.command("import")(importing.import_)
+
+
+def main() -> None:
+    """The console script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # Ctrl-C outside `omp run`'s own handling, e.g. while starting
+        _output.err.print("interrupted")
+        raise SystemExit(130) from None

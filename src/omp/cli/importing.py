@@ -1,0 +1,114 @@
+"""``omp import FILE``: bulk history from CSV or Parquet, through ingest.
+
+The file is checked as a whole first (readable, right columns, every CSV
+record well formed) so a broken file lands nothing. Then good rows land and
+bad ones are reported: counts by reason and the first few with their line or
+row number. Exit codes: 0 all landed, 3 good rows landed but some were
+rejected, 1 nothing landed.
+
+Import writes through this process's own ingest, so it refuses while an
+``omp run`` instance uses the same data directory (DuckDB allows one writer,
+and two writers would race on rollups); stop the instance first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from omp.cli._output import EXIT_FAILED, EXIT_PARTIAL, err, fail, guarded
+from omp.cli.options import ConfigOpt, DataDirOpt, HistorianOpt, ModelOpt, settings_from
+from omp.runtime.importing import (
+    ImportReport,
+    ImportSource,
+    SignalTable,
+    import_source,
+    open_source,
+)
+from omp.runtime.instance import read_instance, recorded_model
+from omp.runtime.platform import Platform
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _run(platform: Platform, source: ImportSource) -> ImportReport:
+    registry = platform.registry
+    signals = SignalTable(
+        ids=registry.ids, text_ids=frozenset(s.id for s in registry.signals if s.is_text)
+    )
+    with _progress() as bar:
+        task = bar.add_task("import", total=source.total_rows)
+        return import_source(
+            source,
+            signals=signals,
+            ingest=platform.ingest,
+            flush=platform.historian.flush,
+            progress=lambda rows: bar.advance(task, rows),
+        )
+
+
+def _print_report(report: ImportReport) -> None:
+    err.print(
+        f"{report.file}: {report.points} points ({report.layout} layout), "
+        f"{report.accepted} landed, {report.rejected_total} rejected",
+        highlight=False,
+    )
+    if not report.rejected_total:
+        return
+    reasons = Table("reason", "points", title="rejected", title_justify="left")
+    for reason, count in report.rejected.most_common():
+        reasons.add_row(reason.value, str(count))
+    err.print(reasons)
+    label = report.position_label
+    for bad in report.examples:
+        cells = ", ".join(f"{name}={value!r}" for name, value in _cells(bad) if value)
+        err.print(
+            f"  {label} {bad.position}: {bad.reason.value}: {cells}", highlight=False, markup=False
+        )
+    if report.rejected_total > len(report.examples):
+        err.print(f"  ... and {report.rejected_total - len(report.examples)} more", highlight=False)
+
+
+def _cells(bad: object) -> list[tuple[str, str]]:
+    return [(name, str(getattr(bad, name))) for name in ("path", "ts", "value")]
+
+
+@guarded
+def import_(
+    file: Annotated[Path, typer.Argument(help="A .csv or .parquet file (long or wide layout).")],
+    model: ModelOpt = None,
+    data_dir: DataDirOpt = None,
+    historian: HistorianOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Import history from CSV or Parquet: good rows land, bad rows are reported."""
+    settings = settings_from(config=config, data_dir=data_dir, historian=historian)
+    instance = read_instance(settings.data_dir)
+    if instance is not None:
+        raise fail(
+            f"an omp instance (pid {instance.pid}, API {instance.api_url}) is running on "
+            f"{settings.data_dir}; stop it, then import (one writer per historian)"
+        )
+    source = open_source(file)  # a broken file fails here, before anything is opened
+    model_file = model if model is not None else recorded_model(settings.data_dir)
+    with Platform.open(settings, model_file=model_file) as platform:
+        report = _run(platform, source)
+    _print_report(report)
+    if report.rejected_total and not report.accepted:
+        raise typer.Exit(EXIT_FAILED)
+    if report.rejected_total:
+        raise typer.Exit(EXIT_PARTIAL)

@@ -1,0 +1,168 @@
+"""``omp query`` and ``omp export``: read history by path or glob, either way (see readers)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import typer
+from rich.table import Table
+
+from omp.cli._output import err, fail, guarded, out
+from omp.cli.options import ApiOpt, ConfigOpt, DataDirOpt, HistorianOpt, ModelOpt, settings_from
+from omp.cli.readers import Reader, open_reader
+from omp.core.time import Micros, parse_duration, parse_time, system_clock
+from omp.runtime.formats import OutputFormat, csv_ready, open_writer
+from omp.runtime.query import QueryError, parse_aggs
+
+TABLE_LIMIT = 1_000
+"""Rows ``--format table`` shows unless ``--limit`` says otherwise."""
+PAGE = 100_000
+
+FromOpt = Annotated[str, typer.Option("--from", help="Start: RFC 3339, or relative (-2h).")]
+ToOpt = Annotated[str, typer.Option("--to", help="End (exclusive): RFC 3339, relative, now.")]
+PatternArg = Annotated[
+    str, typer.Argument(help="A signal path or glob (* within a level, ** across levels).")
+]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+
+
+def _range(start: str, end: str) -> tuple[Micros, Micros]:
+    now = system_clock()
+    return parse_time(start, now=now), parse_time(end, now=now)
+
+
+def _limited(pages: Iterator[pa.Table], limit: int | None) -> Iterator[pa.Table]:
+    left = limit
+    for page in pages:
+        if left is not None:
+            page = page.slice(0, left)
+            left -= page.num_rows
+        if page.num_rows:
+            yield page
+        if left is not None and left <= 0:
+            return
+
+
+def _print_table(tables: Iterator[pa.Table], limit: int) -> None:
+    shown = 0
+    grid: Table | None = None
+    for page in tables:
+        ready = csv_ready(page)
+        if grid is None:
+            grid = Table(*ready.column_names)
+        for row in ready.to_pylist():
+            grid.add_row(*("" if v is None else str(v) for v in row.values()))
+            shown += 1
+    if grid is None or shown == 0:
+        err.print("no points in this range")
+        return
+    out.print(grid)
+    if shown >= limit:
+        err.print(f"showing the first {shown} rows; raise --limit or use --format csv")
+
+
+def _write(tables: Iterator[pa.Table], fmt: OutputFormat, output: Path | None) -> int:
+    rows = 0
+    writer = None
+    target = output if output is not None else sys.stdout.buffer
+    for page in tables:
+        if writer is None:
+            writer = open_writer(fmt, target, page.schema)
+        writer.write(page)
+        rows += page.num_rows
+    if writer is not None:
+        writer.close()
+    return rows
+
+
+def _emit(tables: Iterator[pa.Table], fmt: OutputFormat, output: Path | None, limit: int) -> None:
+    if fmt is OutputFormat.TABLE:
+        _print_table(tables, limit)
+        return
+    if fmt is OutputFormat.PARQUET and output is None and sys.stdout.isatty():
+        raise fail("Parquet is binary: pass --output FILE (or redirect stdout)")
+    rows = _write(tables, fmt, output)
+    if output is not None:
+        err.print(f"wrote {rows} rows to {output}", highlight=False)
+
+
+def _tables(
+    reader: Reader,
+    pattern: str,
+    *,
+    span: tuple[Micros, Micros],
+    every: str | None,
+    agg: str | None,
+    limit: int | None,
+) -> Iterator[pa.Table]:
+    start, end = span
+    if every is None:
+        if agg is not None:
+            raise QueryError("--agg needs --every (the bucket width, e.g. --every 1m)")
+        page = min(PAGE, limit) if limit is not None else PAGE
+        return _limited(reader.raw_pages(pattern, start=start, end=end, page=page), limit)
+    table = reader.aggregate(
+        pattern, start=start, end=end, every=parse_duration(every), aggs=parse_aggs(agg or "avg")
+    )
+    return _limited(iter([table]), limit)
+
+
+@guarded
+def query(
+    pattern: PatternArg,
+    start: FromOpt = "-1h",
+    end: ToOpt = "now",
+    every: Annotated[str | None, typer.Option(help="Bucket width, e.g. 1m, 1h.")] = None,
+    agg: Annotated[
+        str | None, typer.Option(help="Aggregates with --every: avg,min,max,twa,...")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    data_dir: DataDirOpt = None,
+    historian: HistorianOpt = None,
+    model: ModelOpt = None,
+    api: ApiOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Raw points or time-bucket aggregates of a path or glob."""
+    if fmt in (OutputFormat.ARROW, OutputFormat.JSON):
+        raise fail("--format takes table, csv or parquet")
+    if limit is None and fmt is OutputFormat.TABLE:
+        limit = TABLE_LIMIT
+    settings = settings_from(config=config, data_dir=data_dir, historian=historian)
+    span = _range(start, end)
+    with open_reader(settings, api=api, model=model) as reader:
+        tables = _tables(reader, pattern, span=span, every=every, agg=agg, limit=limit)
+        _emit(tables, fmt, output, limit or 0)
+
+
+@guarded
+def export(
+    pattern: PatternArg,
+    start: FromOpt,
+    end: ToOpt = "now",
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.PARQUET,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")] = Path(
+        "export.parquet"
+    ),
+    data_dir: DataDirOpt = None,
+    historian: HistorianOpt = None,
+    model: ModelOpt = None,
+    api: ApiOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Raw points of a path or glob to a CSV or Parquet file, paged through the historian."""
+    if fmt not in (OutputFormat.CSV, OutputFormat.PARQUET):
+        raise fail("--format takes csv or parquet")
+    settings = settings_from(config=config, data_dir=data_dir, historian=historian)
+    span = _range(start, end)
+    with open_reader(settings, api=api, model=model) as reader:
+        # Every page, even an empty one, so an empty range still writes a file with its header.
+        pages = reader.raw_pages(pattern, start=span[0], end=span[1], page=PAGE)
+        rows = _write(pages, fmt, output)
+    err.print(f"exported {rows} points of {pattern!r} to {output}", highlight=False)

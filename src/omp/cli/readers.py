@@ -1,0 +1,100 @@
+"""The two ways of reading: through a running instance's API, or on the data directory.
+
+DuckDB lets one process open a file for writing, so while ``omp run`` holds
+the historian the CLI must go through its read API. ``open_reader`` picks the
+way: ``--api`` if given, else the instance announced in
+``<data_dir>/omp.instance.json``, else the historian directly (which needs the
+model: ``--model`` or the one recorded by the last ``omp run``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from omp.cli.remote import RemoteReader
+from omp.core.errors import HistorianUnavailableError, OmpError
+from omp.core.time import Micros
+from omp.historian.types import Agg
+from omp.runtime.instance import INSTANCE_FILE, read_instance, recorded_model
+from omp.runtime.platform import Platform
+from omp.runtime.query import QueryService
+from omp.runtime.settings import HistorianKind, Settings
+
+
+class Reader(Protocol):
+    """What ``omp query`` and ``omp export`` need, whichever way they read."""
+
+    def raw_pages(
+        self, pattern: str, *, start: Micros, end: Micros, page: int
+    ) -> Iterator[pa.Table]: ...
+
+    def aggregate(
+        self, pattern: str, *, start: Micros, end: Micros, every: Micros, aggs: Sequence[Agg]
+    ) -> pa.Table: ...
+
+
+class LocalReader:
+    """Reads the historian directly through a ``QueryService``."""
+
+    def __init__(self, queries: QueryService) -> None:
+        self._queries = queries
+
+    def raw_pages(
+        self, pattern: str, *, start: Micros, end: Micros, page: int
+    ) -> Iterator[pa.Table]:
+        cursor: str | None = None
+        while True:
+            result = self._queries.raw(pattern, start=start, end=end, limit=page, cursor=cursor)
+            yield result.table
+            if result.next_cursor is None:
+                return
+            cursor = result.next_cursor
+
+    def aggregate(
+        self, pattern: str, *, start: Micros, end: Micros, every: Micros, aggs: Sequence[Agg]
+    ) -> pa.Table:
+        return self._queries.aggregate(pattern, start=start, end=end, every=every, aggs=aggs)
+
+
+def _locked_message(settings: Settings, exc: OmpError) -> str:
+    if settings.historian_kind is not HistorianKind.DUCKDB:
+        return str(exc)
+    return (
+        f"{exc}\nno running omp instance announces a read API in "
+        f"{settings.data_dir / INSTANCE_FILE}; if `omp run` is using this data directory, "
+        "pass its API with --api http://127.0.0.1:PORT, otherwise stop the process "
+        f"that holds {settings.duckdb_path}"
+    )
+
+
+@contextmanager
+def open_reader(settings: Settings, *, api: str | None, model: Path | None) -> Iterator[Reader]:
+    """The reader to use, opened; closed on exit."""
+    url = api
+    if url is None:
+        instance = read_instance(settings.data_dir)
+        url = instance.api_url if instance is not None else None
+    if url is not None:
+        remote = RemoteReader(url)
+        try:
+            yield remote
+        finally:
+            remote.close()
+        return
+    if settings.historian_kind is HistorianKind.DUCKDB and not settings.duckdb_path.is_file():
+        raise OmpError(
+            f"no historian file {settings.duckdb_path}: nothing was stored in "
+            f"{settings.data_dir} yet (check --data-dir, or run `omp run` / `omp import` first)"
+        )
+    model_file = model if model is not None else recorded_model(settings.data_dir)
+    try:
+        platform = Platform.open(settings, model_file=model_file)
+    except HistorianUnavailableError as exc:
+        raise HistorianUnavailableError(_locked_message(settings, exc)) from None
+    with platform:
+        yield LocalReader(platform.queries)

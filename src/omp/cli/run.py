@@ -1,0 +1,86 @@
+"""``omp run factory.yaml``: the runtime and its read API until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from omp.api import ApiServer, create_app
+from omp.cli._output import err, fail, guarded
+from omp.cli.options import ConfigOpt, DataDirOpt, HistorianOpt, settings_from
+from omp.runtime.instance import InstanceInfo, read_instance, remove_instance, write_instance
+from omp.runtime.platform import Platform
+from omp.runtime.settings import Settings
+
+
+def _refuse_second_instance(settings: Settings) -> None:
+    instance = read_instance(settings.data_dir)
+    if instance is not None:
+        raise fail(
+            f"an omp instance (pid {instance.pid}) already runs on {settings.data_dir}, "
+            f"serving {instance.api_url}; stop it first or use another --data-dir"
+        )
+
+
+def _wait_for_stop() -> None:
+    """Block until SIGTERM, SIGINT or Ctrl-C."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stop.wait(timeout=1.0):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@guarded
+def run(
+    model_file: Annotated[Path, typer.Argument(help="The factory model (factory.yaml).")],
+    data_dir: DataDirOpt = None,
+    historian: HistorianOpt = None,
+    api_port: Annotated[
+        int | None, typer.Option("--api-port", help="Read API port on 127.0.0.1 (0: any free).")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Start the platform and its read API; stop cleanly (flushing the historian) on Ctrl-C."""
+    settings = settings_from(
+        config=config, data_dir=data_dir, historian=historian, api_port=api_port
+    )
+    _refuse_second_instance(settings)
+    platform = Platform.open(settings, model_file=model_file)
+    api = ApiServer(create_app(platform), host=settings.api_host, port=settings.api_port)
+    platform.add_service(api)
+    with platform:
+        info = InstanceInfo(
+            pid=os.getpid(),
+            api_url=api.url,
+            historian=platform.describe(),
+            model_version=platform.registry.version,
+        )
+        write_instance(settings.data_dir, info)
+        try:
+            err.print(
+                f"omp running: model {model_file} (version {info.model_version}), "
+                f"{len(platform.registry)} signals\n"
+                f"  historian  {info.historian}\n"
+                f"  read API   {api.url}  (health: {api.url}/health)\n"
+                "Ctrl-C stops.",
+                highlight=False,
+            )
+            _wait_for_stop()
+            err.print("stopping: flushing the historian ...", highlight=False)
+        finally:
+            remove_instance(settings.data_dir, pid=info.pid)
+    err.print("stopped", highlight=False)

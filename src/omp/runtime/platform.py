@@ -1,0 +1,172 @@
+"""``Platform``: the composition root that wires model, historian, bus and ingest.
+
+>>> # with Platform.open(settings, model_file=Path("factory.yaml")) as platform:
+>>> #     platform.ingest.submit(batch)
+
+Order matters. ``open`` loads the model (all its problems at once), opens the
+historian, and compiles the model against the historian's catalog so signal
+ids stay stable across restarts and model edits. ``start`` starts the
+historian writer, then every plugged-in service in the order added; ``stop``
+stops services in reverse order, then flushes and closes the historian.
+
+Later parts (connectors, apps, the API) plug in with ``add_service``: any
+object with ``name``, ``start()`` and ``stop()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from omp.bus import Bus
+from omp.core.time import Clock, system_clock
+from omp.historian.service import Historian
+from omp.ingest import Ingest
+from omp.model import Registry, compile_model, load_model
+from omp.runtime.adapters import IngestRegistry
+from omp.runtime.health import Health, Status
+from omp.runtime.historian_factory import historian_counters, open_backend, open_historian
+from omp.runtime.instance import record_model
+from omp.runtime.query import QueryService
+from omp.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    """Something the platform starts after the historian and stops before it."""
+
+    @property
+    def name(self) -> str: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Platform:
+    """One running omp: model, historian, bus, ingest, queries and plugged-in services."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        model_file: Path,
+        registry: Registry,
+        historian: Historian,
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.model_file = model_file
+        self.registry = registry
+        self.historian = historian
+        self.clock = clock
+        self.bus = Bus()
+        self.ingest = Ingest(
+            IngestRegistry(registry), historian=historian, bus=self.bus, clock=clock
+        )
+        self.queries = QueryService(registry, historian)
+        self._services: list[Service] = []
+        self._started: list[Service] = []
+        self._running = False
+
+    @classmethod
+    def open(cls, settings: Settings, *, model_file: Path, clock: Clock = system_clock) -> Platform:
+        """Load and compile the model, open the historian; nothing runs until ``start``.
+
+        Raises ``ModelInvalid`` (every problem), ``ConfigError`` (unreadable
+        file) or ``HistorianUnavailableError`` (names the file or URL).
+        """
+        model = load_model(model_file)  # before the historian: a bad model opens nothing
+        backend = open_backend(settings)
+        try:
+            registry = compile_model(model, ids=backend)
+            historian = open_historian(settings, backend, clock=clock)
+        except BaseException:
+            backend.close()
+            raise
+        return cls(
+            settings=settings,
+            model_file=model_file,
+            registry=registry,
+            historian=historian,
+            clock=clock,
+        )
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def add_service(self, service: Service) -> None:
+        """Plug in a service; it starts with the platform (or now, if already running)."""
+        self._services.append(service)
+        if self._running:
+            self._start_service(service)
+
+    def start(self) -> None:
+        """Start the historian writer, then the services; on a failure, undo and re-raise."""
+        if self._running:
+            return
+        self.historian.start()
+        self._running = True
+        try:
+            record_model(self.settings.data_dir, self.model_file)
+            for service in self._services:
+                self._start_service(service)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("omp started: model %s, historian %s", self.registry.version, self.describe())
+
+    def _start_service(self, service: Service) -> None:
+        service.start()
+        self._started.append(service)
+
+    def stop(self) -> None:
+        """Stop services (reverse order), then flush and close the historian. Idempotent."""
+        if not self._running:
+            self.historian.stop()  # never started: just closes the backend
+            return
+        while self._started:
+            service = self._started.pop()
+            try:
+                service.stop()
+            except Exception:  # one service failing to stop must not keep data unflushed
+                log.exception("service %r failed to stop", service.name)
+        self._running = False
+        self.historian.stop()  # drains the queue: everything accepted is written
+        log.info("omp stopped")
+
+    def describe(self) -> str:
+        """Where the data lives: the DuckDB file or the redacted PostgreSQL URL."""
+        return self.settings.historian_target
+
+    def health(self) -> Health:
+        stats = self.ingest.stats()
+        counters, problems = historian_counters(self.historian.stats())
+        status = Status.OK if self._running else Status.STOPPED
+        if problems and self._running:
+            status = Status.DEGRADED
+        return Health(
+            status=status,
+            model_version=self.registry.version,
+            historian=self.describe(),
+            historian_counters=counters,
+            ingest_accepted=stats.accepted,
+            ingest_rejected={reason.value: count for reason, count in stats.rejected.items()},
+            problems=tuple(problems),
+        )
+
+    def __enter__(self) -> Platform:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
