@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from omp.model.kinds import UNIT_KINDS
-from omp.model.names import did_you_mean
+from omp.model.names import did_you_mean, unknown
 from omp.model.problems import FilePath, Problem, format_path
 from omp.model.rules import kpi_rule_errors
 from omp.model.schema import BindingSpec, Connector, Equipment, EquipmentType, SignalSpec
@@ -53,8 +53,8 @@ def _equipment_problems(
     bound: dict[tuple[str, str], FilePath],
 ) -> Iterator[Problem]:
     if equipment.type not in parts.type_names:
-        hint = did_you_mean(equipment.type, parts.type_names)
-        yield doc.problem((*path, "type"), f"unknown equipment type {equipment.type!r}{hint}")
+        message = unknown("equipment type", equipment.type, parts.type_names)
+        yield doc.problem((*path, "type"), message)
     default = equipment.connector
     if default is not None and default not in parts.connector_names:
         yield _unknown_connector(doc, (*path, "connector"), default, parts)
@@ -79,8 +79,7 @@ def _equipment_problems(
 
 
 def _unknown_connector(doc: SourceDoc, where: FilePath, name: str, parts: Parts) -> Problem:
-    hint = did_you_mean(name, parts.connector_names)
-    return doc.problem(where, f"unknown connector {name!r}{hint}")
+    return doc.problem(where, unknown("connector", name, parts.connector_names))
 
 
 def _binding_problems(

@@ -38,6 +38,16 @@ def check_name(value: object) -> str:
     return value
 
 
+def unknown(what: str, name: str, candidates: Iterable[str]) -> str:
+    """``unknown connector 'x' (did you mean 'y'?)``, or the known names when none is close."""
+    known = sorted(candidates)
+    hint = did_you_mean(name, known)
+    if not hint:
+        shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+        hint = f"; known: {shown}" if known else f"; no {what} is defined"
+    return f"unknown {what} {name!r}{hint}"
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)

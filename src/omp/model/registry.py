@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from omp.core.errors import UnknownSignalError
 from omp.model.glob import is_pattern, pattern_regex
 from omp.model.kinds import Datatype, Kind
+from omp.model.names import did_you_mean
 from omp.model.schema import AttributeValue, FactoryModel, KpiParams
 from omp.model.units import Affine, conversion
 
@@ -141,7 +142,13 @@ class Registry:
         try:
             return self._by_path[path]
         except KeyError:
-            raise UnknownSignalError(f"no signal {path!r} in the model") from None
+            raise UnknownSignalError(self._no_signal(path)) from None
+
+    def _no_signal(self, path: str) -> str:
+        message = f"no signal {path!r} in the model"
+        if path.rstrip("/") in self._equipment:
+            return f"{message}; it is equipment, '{path.rstrip('/')}/*' selects its signals"
+        return message + did_you_mean(path, self._by_path)
 
     def signal_by_id(self, signal_id: int) -> Signal:
         """The signal with id ``signal_id``; raises ``UnknownSignalError`` naming the id."""

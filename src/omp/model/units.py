@@ -68,6 +68,27 @@ _KNOWN_CODES = (
 )  # fmt: skip
 
 
+_QUANTITIES: dict[str, str] = {
+    "[temperature]": "a temperature",
+    "[mass] / [length] / [time] ** 2": "a pressure",
+    "[length]": "a length",
+    "[time]": "a duration",
+    "1 / [time]": "a rate",
+    "[length] / [time]": "a speed",
+    "[length] / [time] ** 2": "an acceleration",
+    "[mass] * [length] / [time] ** 2": "a force",
+    "[mass] * [length] ** 2 / [time] ** 2": "an energy or torque",
+    "[mass] * [length] ** 2 / [time] ** 3": "a power",
+    "[length] ** 3": "a volume",
+    "[length] ** 3 / [time]": "a volume flow",
+    "[mass]": "a mass",
+    "[mass] / [time]": "a mass flow",
+    "[current]": "an electric current",
+    "[mass] * [length] ** 2 / [current] / [time] ** 3": "a voltage",
+    "dimensionless": "a plain number",
+}
+
+
 class UnitError(ConfigError, ValueError):
     """A unit code is not UCUM, or two units cannot be converted into each other."""
 
@@ -128,6 +149,11 @@ def _suggestion(code: str) -> str:
     return f" (did you mean {known!r}?)" if known else "; units are UCUM codes such as Cel, kPa"
 
 
+def _quantity_name(quantity: Any) -> str:
+    dimensionality = str(quantity.units.dimensionality)
+    return _QUANTITIES.get(dimensionality, dimensionality)
+
+
 def check_unit(code: str) -> None:
     """Raise ``UnitError`` (naming the code, with a suggestion) unless ``code`` is valid UCUM."""
     _quantity(code)
@@ -152,7 +178,7 @@ def conversion(from_ucum: str, to_ucum: str) -> Affine:
     except Exception as exc:  # pint's DimensionalityError and offset-unit errors
         raise UnitError(
             f"unit {from_ucum!r} cannot be converted to {to_ucum!r}: "
-            f"{source.units.dimensionality} is not {target.units.dimensionality}"
+            f"{_quantity_name(source)} is not {_quantity_name(target)}"
         ) from exc
     target_size = float(target.magnitude)
     scale = (float(at_span) - float(at_zero)) / _SPAN / target_size

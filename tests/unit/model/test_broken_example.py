@@ -26,7 +26,11 @@ EXPECTED = [
     ("not a pressure", f"{EQ}.mill_01.bindings.coolant_pressure.unit", "cannot be converted"),
     ("feed_rate:", f"{EQ}.mill_01.bindings.feed_rate", "has no signal 'feed_rate'"),
     ("type: mil ", f"{EQ}.mill_02.type", "unknown equipment type 'mil'"),
-    ("connector: opcua", f"{EQ}.mill_03.connector", "unknown connector 'opcua'"),
+    (
+        "connector: opcua",
+        f"{EQ}.mill_03.connector",
+        "unknown connector 'opcua'; known: plc, scale_gateway",
+    ),
     (
         "already bound by mill_01",
         f"{EQ}.mill_04.bindings.coolant_pressure.address",

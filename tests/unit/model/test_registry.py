@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import pytest
@@ -174,3 +175,13 @@ def test_compile_rejects_a_model_built_in_code_that_breaks_cross_rules() -> None
     ]["type"] = "press"
     with pytest.raises(ModelInvalid, match="unknown equipment type 'press'"):
         compile_model(FactoryModel.model_validate(data), ids=DictIds())
+
+
+def test_an_equipment_path_hints_at_its_signals() -> None:
+    with pytest.raises(UnknownSignalError, match=re.escape(f"it is equipment, '{EQ}/*' selects")):
+        compiled().signal(EQ)
+
+
+def test_a_near_miss_path_gets_a_suggestion() -> None:
+    with pytest.raises(UnknownSignalError, match=re.escape(f"(did you mean '{EQ}/temp'?)")):
+        compiled().signal(f"{EQ}/tmp")

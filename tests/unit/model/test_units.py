@@ -55,3 +55,8 @@ def test_unknown_unit_suggests_the_ucum_code(code: str, suggestion: str) -> None
 def test_affine_composition_applies_left_then_right() -> None:
     tenths_of_degf = Affine(0.1, 0.0).then(conversion("[degF]", "Cel"))
     assert tenths_of_degf.apply(2120.0) == pytest.approx(100.0)
+
+
+def test_incompatible_units_say_what_each_measures() -> None:
+    with pytest.raises(UnitError, match="a temperature is not a pressure"):
+        conversion("[degF]", "kPa")
