@@ -23,6 +23,7 @@ from rich.table import Table
 from omp.cli._output import EXIT_FAILED, EXIT_PARTIAL, err, fail, guarded
 from omp.cli.options import ConfigOpt, DataDirOpt, HistorianOpt, ModelOpt, settings_from
 from omp.runtime.importing import (
+    BadRow,
     ImportReport,
     ImportSource,
     SignalTable,
@@ -75,16 +76,18 @@ def _print_report(report: ImportReport) -> None:
     err.print(reasons)
     label = report.position_label
     for bad in report.examples:
-        cells = ", ".join(f"{name}={value!r}" for name, value in _cells(bad) if value)
-        err.print(
-            f"  {label} {bad.position}: {bad.reason.value}: {cells}", highlight=False, markup=False
-        )
+        line = f"  {label} {bad.position}: {bad.reason.value}: {_describe(bad)}"
+        err.print(line, highlight=False, markup=False)
     if report.rejected_total > len(report.examples):
         err.print(f"  ... and {report.rejected_total - len(report.examples)} more", highlight=False)
 
 
-def _cells(bad: object) -> list[tuple[str, str]]:
-    return [(name, str(getattr(bad, name))) for name in ("path", "ts", "value")]
+def _describe(bad: BadRow) -> str:
+    cells = [
+        f"{name}={value!r}"
+        for name, value in (("path", bad.path), ("ts", bad.ts), ("value", bad.value))
+    ]
+    return bad.detail or ", ".join(cells)
 
 
 @guarded

@@ -57,7 +57,8 @@ def test_values_numbers_booleans_text_and_empty() -> None:
 
 def test_nan_spellings_are_numbers_so_ingest_can_reject_them() -> None:
     values, not_number = decode_values(pa.array(["nan", "inf"]), _checker(2))
-    assert np.isnan(values[0]) and np.isinf(values[1])
+    assert np.isnan(values[0])
+    assert np.isinf(values[1])
     assert not not_number.any()
 
 

@@ -95,7 +95,7 @@ def test_broken_toml_names_the_file(tmp_path: Path) -> None:
 
 
 def test_missing_config_file_names_it(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.toml"):
+    with pytest.raises(ConfigError, match=r"nope\.toml"):
         load_settings(config_file=tmp_path / "nope.toml", env={})
 
 

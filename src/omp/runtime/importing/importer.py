@@ -62,6 +62,8 @@ class BadRow:
     path: str
     ts: str
     value: str
+    detail: str = ""
+    """Why, when the reason alone does not say (e.g. a record with too few cells)."""
 
 
 @dataclass
@@ -115,7 +117,14 @@ class _Run:
             ingest.record_rejects(RejectReason.MALFORMED, len(malformed))
             for line in malformed[:MAX_EXAMPLES]:
                 self.report.examples.append(
-                    BadRow(int(line), RejectReason.MALFORMED, "", "", "wrong number of cells")
+                    BadRow(
+                        int(line),
+                        RejectReason.MALFORMED,
+                        "",
+                        "",
+                        "",
+                        detail="wrong number of cells for the header",
+                    )
                 )
 
     def chunk(self, chunk: Chunk) -> None:
