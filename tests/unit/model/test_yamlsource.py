@@ -70,3 +70,26 @@ def test_missing_file_is_a_config_error_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     with pytest.raises(ConfigError, match=r"nope\.yaml"):
         read_source(missing)
+
+
+def test_a_recursive_alias_is_a_problem_not_a_crash() -> None:
+    doc = parse_source("a: &a\n  - x\n  - *a\n", file="f.yaml")
+    (problem,) = doc.problems
+    assert "alias refers to the node that contains it" in problem.message
+    assert doc.data is None
+
+
+def test_an_alias_bomb_is_refused() -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for depth in range(1, 8):
+        name, previous = chr(97 + depth), chr(96 + depth)
+        levels.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]")
+    doc = parse_source("\n".join(levels) + "\n", file="f.yaml")
+    (problem,) = doc.problems
+    assert "more than" in problem.message
+
+
+def test_a_merged_anchor_used_twice_is_not_a_duplicate() -> None:
+    doc = parse_source("b: &b {x: 1}\nt: &t {<<: *b, x: 2}\nu: *t\nv: *t\n", file="f.yaml")
+    assert doc.problems == ()
+    assert doc.data["u"] == doc.data["v"] == {"x": 2}
