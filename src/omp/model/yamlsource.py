@@ -24,6 +24,11 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 # libyaml's parser is ~10x faster and keeps node marks; the pure-Python one is the fallback.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+_Pair = tuple[yaml.Node, yaml.Node]
+
+MAX_NODES = 2_000_000
+"""More values than any plant model needs; aliases expanding past it are refused."""
+
 
 @dataclass(frozen=True, slots=True)
 class SourceDoc:
@@ -63,12 +68,15 @@ def read_source(path: Path | str) -> SourceDoc:
     return parse_source(text, file=str(file_path))
 
 
-def parse_source(text: str, *, file: str) -> SourceDoc:
-    """Parse YAML text that came from ``file`` (the name is used in problems only)."""
+def parse_source(text: str, *, file: str, max_nodes: int = MAX_NODES) -> SourceDoc:
+    """Parse YAML text that came from ``file`` (the name is used in problems only).
+
+    A document that expands to more than ``max_nodes`` values is refused.
+    """
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        builder = _Builder(loader, file)
+        builder = _Builder(loader, file, max_nodes=max_nodes)
         data = None if node is None else builder.build(node, ())
     except yaml.MarkedYAMLError as exc:
         return SourceDoc(file=file, data=None, problems=(_syntax_problem(exc, file),))
@@ -92,12 +100,6 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     return Problem(file, line, (), "YAML syntax error: " + ", ".join(parts))
 
 
-_Pair = tuple[yaml.Node, yaml.Node]
-
-MAX_NODES = 2_000_000
-"""More values than any plant model needs; aliases expanding past it are refused."""
-
-
 class _RefusedError(Exception):
     """A document this loader will not build; becomes one problem at ``line``."""
 
@@ -110,8 +112,9 @@ class _RefusedError(Exception):
 class _Builder:
     """Turns a composed node tree into plain values, recording lines and duplicates."""
 
-    def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
+    def __init__(self, loader: yaml.SafeLoader, file: str, *, max_nodes: int) -> None:
         self._loader = loader
+        self._max_nodes = max_nodes
         self._file = file
         self.lines: dict[FilePath, int] = {(): 1}
         self.problems: list[Problem] = []
@@ -121,8 +124,8 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: FilePath) -> Any:
         self._built += 1
-        if self._built > MAX_NODES:
-            message = f"more than {MAX_NODES} values (aliases expanding without end?)"
+        if self._built > self._max_nodes:
+            message = f"more than {self._max_nodes} values (aliases expanding without end?)"
             raise _RefusedError(node, message)
         if id(node) in self._open:
             raise _RefusedError(node, "an alias refers to the node that contains it")
