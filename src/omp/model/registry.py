@@ -34,6 +34,9 @@ class EquipmentNode:
     signals: tuple[str, ...]
     """Signal names, in the type's order."""
 
+    def __hash__(self) -> int:  # the mappings inside are not hashable; the path identifies
+        return hash(self.path)
+
 
 @dataclass(frozen=True, slots=True)
 class Signal:
@@ -48,6 +51,9 @@ class Signal:
     states: Mapping[int, str]
     equipment: EquipmentNode
     description: str | None = None
+
+    def __hash__(self) -> int:  # the mappings inside are not hashable; the id identifies
+        return hash(self.id)
 
     @property
     def equipment_path(self) -> str:

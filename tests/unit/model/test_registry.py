@@ -185,3 +185,9 @@ def test_an_equipment_path_hints_at_its_signals() -> None:
 def test_a_near_miss_path_gets_a_suggestion() -> None:
     with pytest.raises(UnknownSignalError, match=re.escape(f"(did you mean '{EQ}/temp'?)")):
         compiled().signal(f"{EQ}/tmp")
+
+
+def test_signals_and_equipment_can_be_set_members() -> None:
+    registry = compiled()
+    assert len(set(registry.signals)) == len(registry)
+    assert len({s.equipment for s in registry}) == 1
