@@ -1,0 +1,170 @@
+"""The read API, served on a free loopback port, over a real platform on an embedded historian."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from omp.api import ApiServer, create_app
+from omp.core.batch import PointBatch, TextBatch
+from omp.core.time import US_PER_SECOND, parse_rfc3339
+from omp.runtime.platform import Platform
+from omp.runtime.settings import Settings
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "factory.yaml"
+MILL = "acme/munich/machining/line_1/milling/mill_01"
+T0 = parse_rfc3339("2026-01-01T00:00:00Z")
+NOW = T0 + 3_600 * US_PER_SECOND
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[Platform]:
+    settings = Settings(data_dir=tmp_path)
+    with Platform.open(settings, model_file=EXAMPLE, clock=lambda: NOW) as running:
+        temp = running.registry.signal(f"{MILL}/spindle_temp").id
+        power = running.registry.signal(f"{MILL}/spindle_power").id
+        order = running.registry.signal(f"{MILL}/current_order").id
+        ts = [T0 + i * US_PER_SECOND for i in range(120)]
+        running.ingest.submit(PointBatch.of([temp] * 120, ts, [float(i) for i in range(120)]))
+        running.ingest.submit(PointBatch.of([power] * 120, ts, [2.0] * 120))
+        running.ingest.submit(TextBatch.of([order], [T0], ["PO-1"]))
+        running.ingest.submit(PointBatch.of([temp], [T0 + 1], [float("nan")]))
+        running.historian.flush(10)
+        yield running
+
+
+@pytest.fixture
+def client(platform: Platform) -> Iterator[httpx.Client]:
+    server = ApiServer(create_app(platform), host="127.0.0.1", port=0)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            yield http
+    finally:
+        server.stop()
+
+
+def _q(**params: object) -> dict[str, object]:
+    return {"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T01:00:00Z", **params}
+
+
+def test_health_reports_model_historian_and_rejects(
+    client: httpx.Client, platform: Platform
+) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["model_version"] == platform.registry.version
+    assert body["historian"]["points_written"] == 240
+    assert body["historian"]["text_written"] == 1
+    assert body["ingest"] == {"accepted": 241, "rejected": {"not_finite": 1}}
+
+
+def test_signals_by_glob_carry_kind_unit_and_datatype(client: httpx.Client) -> None:
+    body = client.get("/signals", params={"pattern": f"{MILL}/spindle_*"}).json()
+    by_path = {s["path"]: s for s in body["signals"]}
+    assert set(by_path) == {
+        f"{MILL}/spindle_speed",
+        f"{MILL}/spindle_speed_setpoint",
+        f"{MILL}/spindle_temp",
+        f"{MILL}/spindle_power",
+    }
+    assert by_path[f"{MILL}/spindle_temp"]["unit"] == "Cel"
+    assert by_path[f"{MILL}/spindle_temp"]["kind"] == "measurement"
+    assert by_path[f"{MILL}/spindle_temp"]["datatype"] == "float"
+
+
+def test_a_pattern_matching_nothing_is_404_naming_it(client: httpx.Client) -> None:
+    response = client.get("/signals", params={"pattern": "acme/**/nothing_*"})
+    assert response.status_code == 404
+    assert "acme/**/nothing_*" in response.json()["detail"]
+    response = client.get("/query", params=_q(pattern="acme/**/nothing_*"))
+    assert response.status_code == 404
+
+
+def test_raw_json_pages_follow_the_cursor(client: httpx.Client) -> None:
+    seen: list[float] = []
+    params = _q(pattern=f"{MILL}/spindle_temp", limit=50)
+    pages = 0
+    while True:
+        body = client.get("/query", params=params).json()
+        pages += 1
+        seen += [row["value"] for row in body["rows"]]
+        if body["next_cursor"] is None:
+            break
+        params["cursor"] = body["next_cursor"]
+    assert pages == 3
+    assert seen == [float(i) for i in range(120)]
+
+
+def test_raw_rows_have_paths_and_rfc3339_times(client: httpx.Client) -> None:
+    body = client.get("/query", params=_q(pattern=f"{MILL}/current_order")).json()
+    assert body["rows"] == [
+        {
+            "path": f"{MILL}/current_order",
+            "ts": "2026-01-01T00:00:00.000000Z",
+            "value": None,
+            "text": "PO-1",
+            "quality": "good",
+        }
+    ]
+
+
+def test_aggregates_as_arrow(client: httpx.Client) -> None:
+    response = client.get(
+        "/query",
+        params=_q(pattern=f"{MILL}/spindle_*", every="1m", agg="avg,max,count", format="arrow"),
+    )
+    assert response.headers["content-type"] == "application/vnd.apache.arrow.stream"
+    table = pa.ipc.open_stream(response.content).read_all()
+    assert table.column_names == ["path", "bucket", "avg", "max", "count"]
+    rows = {(r["path"], r["bucket"].minute): r for r in table.to_pylist()}
+    assert rows[(f"{MILL}/spindle_temp", 0)]["avg"] == pytest.approx(29.5)
+    assert rows[(f"{MILL}/spindle_temp", 1)]["max"] == 119.0
+    assert rows[(f"{MILL}/spindle_power", 1)]["count"] == 60
+
+
+def test_csv_with_the_cursor_in_a_header(client: httpx.Client) -> None:
+    response = client.get(
+        "/query", params=_q(pattern=f"{MILL}/spindle_temp", limit=100, format="csv")
+    )
+    assert response.headers["x-omp-next-cursor"]
+    table = pacsv.read_csv(io.BytesIO(response.content))
+    assert table.num_rows == 100
+
+
+def test_relative_times_count_from_the_platform_clock(client: httpx.Client) -> None:
+    body = client.get(
+        "/query", params={"pattern": f"{MILL}/spindle_temp", "from": "-1h", "to": "now"}
+    ).json()
+    assert len(body["rows"]) == 120
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"agg": "median", "every": "1m"}, "median"),
+        ({"agg": "avg"}, "agg needs every"),
+        ({"from": "2026-01-01T00:00:00"}, "no UTC offset"),
+        ({"to": "2025-01-01T00:00:00Z"}, "empty"),
+        ({"cursor": "garbage"}, "cursor"),
+        ({"limit": 0}, "limit"),
+    ],
+)
+def test_bad_queries_are_400_and_say_why(
+    client: httpx.Client, params: dict[str, object], message: str
+) -> None:
+    response = client.get("/query", params={**_q(pattern=f"{MILL}/spindle_temp"), **params})
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+
+
+def test_aggregating_only_text_signals_is_refused(client: httpx.Client) -> None:
+    response = client.get("/query", params=_q(pattern=f"{MILL}/current_order", every="1m"))
+    assert response.status_code == 400
+    assert "text" in response.json()["detail"]
