@@ -38,6 +38,6 @@ def state_durations_sql(query: StateQuery) -> str:
         "i.state::DOUBLE AS state, "
         "sum(least(i.until, b.ee) - greatest(i.ts, b.es))::BIGINT AS duration "
         f"FROM ({buckets}) b JOIN ({intervals}) i ON i.signal_id = b.signal_id "
-        f"AND i.ts < b.ee AND i.until > b.es AND i.ts >= b.es - {CARRY_LIMIT} "
+        f"AND b.ee > b.es AND i.ts < b.ee AND i.until > b.es AND i.ts >= b.es - {CARRY_LIMIT} "
         "GROUP BY ALL ORDER BY signal_id, bucket, state"
     )
