@@ -2,8 +2,9 @@
 
 Two layouts are accepted, told apart by the header:
 
-* **long**: columns ``path``, ``ts``, ``value`` and optionally ``quality``, one
-  point per row;
+* **long**: columns ``path``, ``ts``, ``value`` and optionally ``quality`` and
+  ``text``, one point per row (``omp export`` writes this layout: a text
+  signal's value is in ``text``, and a row with an empty ``value`` takes it);
 * **wide**: a ``ts`` column and one column per signal path; an empty cell
   means "no value at this time" and is skipped, not rejected.
 
@@ -37,7 +38,7 @@ from omp.core.errors import OmpError
 CSV_BLOCK_BYTES = 8 << 20
 PARQUET_BATCH_ROWS = 131_072
 LONG_REQUIRED = ("path", "ts", "value")
-LONG_OPTIONAL = ("quality",)
+LONG_OPTIONAL = ("quality", "text")
 
 
 class ImportFileError(OmpError):
@@ -94,7 +95,7 @@ def layout_of(file: Path, columns: list[str]) -> Layout:
         if extra:
             raise ImportFileError(
                 f"{file}: unexpected column {', '.join(map(repr, extra))}; "
-                "the long layout takes path, ts, value and optionally quality"
+                "the long layout takes path, ts, value and optionally quality, text"
             )
         return Layout.LONG
     if len(columns) < 2:
@@ -132,12 +133,24 @@ def _melt(table: pa.Table | pa.RecordBatch, position: npt.NDArray[np.int64]) -> 
     )
 
 
+def _value_or_text(table: pa.Table | pa.RecordBatch) -> pa.Array:
+    value = _column(table, "value")
+    if "text" not in table.schema.names:
+        return value
+    text = pc.cast(_column(table, "text"), pa.string())
+    if text.null_count == len(text) or not pc.any(pc.not_equal(text, "")).as_py():
+        return value
+    as_text = pc.cast(value, pa.string())
+    empty = pc.or_kleene(pc.is_null(as_text), pc.equal(pc.utf8_trim_whitespace(as_text), ""))
+    return pc.if_else(pc.fill_null(empty, True), text, as_text)
+
+
 def _long(table: pa.Table | pa.RecordBatch, position: npt.NDArray[np.int64]) -> Chunk:
     names = table.schema.names
     return Chunk(
         path=_column(table, "path"),
         ts=_column(table, "ts"),
-        value=_column(table, "value"),
+        value=_value_or_text(table),
         quality=_column(table, "quality") if "quality" in names else None,
         position=position,
         source_rows=len(position),
