@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from omp.model.addresses import address_problem
 from omp.model.kinds import UNIT_KINDS
 from omp.model.names import did_you_mean, unknown
 from omp.model.problems import FilePath, Problem, format_path
@@ -97,6 +98,7 @@ def _binding_problems(
     elif binding.connector is not None and binding.connector not in parts.connector_names:
         yield _unknown_connector(doc, (*where, "connector"), binding.connector, parts)
     else:
+        yield from _address_problems(where, binding.address, parts.connectors.get(connector), doc)
         key = (connector, binding.address)
         first = bound.setdefault(key, where)
         if first != where:
@@ -106,6 +108,15 @@ def _binding_problems(
                 f"at line {doc.line_of(first)} ({format_path(first)})",
             )
     yield from _unit_problems(where, binding, spec, doc)
+
+
+def _address_problems(
+    where: FilePath, address: str, connector: Connector | None, doc: SourceDoc
+) -> Iterator[Problem]:
+    if connector is not None:
+        problem = address_problem(connector.protocol, address)
+        if problem is not None:
+            yield doc.problem((*where, "address"), problem)
 
 
 def _unit_problems(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from omp.model import FactoryModel, Problem, compile_model, parse_model
 from omp.model.load import validate_source
 from omp.model.yamlsource import parse_source
@@ -25,10 +27,10 @@ def test_bindings_without_any_connector_are_each_reported() -> None:
 def test_a_binding_may_name_its_own_connector() -> None:
     text = MINIMAL.replace(
         'good: "ns=2;s=Mill01.Good"',
-        'good: {address: "40001", connector: counters}',
+        'good: {address: "holding:40001:uint32", connector: counters}',
     ).replace("connectors:\n", "connectors:\n  counters: {protocol: modbus, host: 10.0.0.9}\n")
     registry = compile_model(parse_model(text), ids=DictIds())
-    assert registry.binding("counters", "40001").signal.name == "good"
+    assert registry.binding("counters", "holding:40001:uint32").signal.name == "good"
 
 
 def test_zero_scale_is_rejected() -> None:
@@ -39,7 +41,7 @@ def test_zero_scale_is_rejected() -> None:
 
 
 def test_scale_on_a_state_binding_is_rejected() -> None:
-    text = MINIMAL.replace('state: "ns=2;s=Mill01.State"', 'state: {address: "s", scale: 2}')
+    text = MINIMAL.replace('state: "ns=2;s=Mill01.State"', 'state: {address: "ns=2;s=S", scale: 2}')
     (problem,) = problems_of(text)
     assert "drop scale and offset" in problem.message
 
@@ -89,3 +91,36 @@ def test_the_example_in_the_documentation_is_valid() -> None:
     assert block is not None
     model = parse_model(block.group(1), file="docs/model.md")
     assert model.enterprise == "acme"
+
+
+@pytest.mark.parametrize(
+    ("protocol", "address", "ok"),
+    [
+        ("opcua", "ns=2;s=Mill01.Spindle.Temperature", True),
+        ("opcua", "i=2258", True),
+        ("opcua", "nsu=http://acme.com/UA/;s=Temp", True),
+        ("opcua", "ns=2;g=09087e75-8e5e-499b-954f-f2a9603db28a", True),
+        ("opcua", "Mill01.Spindle.Temperature", False),
+        ("opcua", "ns=two;s=X", False),
+        ("modbus", "holding:40001:float32", True),
+        ("modbus", "coil:17", True),
+        ("modbus", "40001", False),
+        ("modbus", "holdings:1", False),
+        ("mqtt", "munich/packaging/filler01/temp", True),
+        ("mqtt", "munich/+/temp", False),
+        ("mqtt", "munich//temp", False),
+        ("sparkplug", "packaging/eol/pal01/Drive/Current", True),
+        ("sparkplug", "packaging/eol/pal01", False),
+    ],
+)
+def test_address_shape_per_protocol(protocol: str, address: str, ok: bool) -> None:
+    text = MINIMAL.replace("protocol: opcua", f"protocol: {protocol}").replace(
+        '"ns=2;s=Mill01.Good"', f'"{address}"'
+    )
+    problems = [p for p in problems_of(text) if p.dotted_path.endswith("bindings.good.address")]
+    if ok:
+        assert problems == []
+    else:
+        (problem,) = problems
+        assert problem.message.startswith(f"address {address!r} is not ")
+        assert problem.line == line_of(text, f'good: "{address}"')
