@@ -44,15 +44,32 @@ def raw_source(names: Names, ids: str, lo: int, hi: int) -> str:
 def carry_source(names: Names, ids: str, before: int) -> str:
     """The last point of each signal before ``before``, within ``CARRY_LIMIT``.
 
-    One index probe per signal (``LATERAL ... LIMIT 1``), not a scan of the
-    whole carry window.
+    ``points`` has no btree to probe backwards, so the point comes from the
+    last minute rollup before ``before`` (its ``last_ts``/``last_v``, one
+    primary-key probe per signal), or from raw points in the minute that
+    holds ``before`` when it is not minute-aligned. The rollup is written in
+    the same transaction as the points, so both always agree.
     """
+    minute = Tier.MINUTE.width
+    head = before - before % minute
+    rollup = (
+        f"SELECT k.id AS signal_id, r.last_ts, r.last_v"
+        f" FROM unnest(ARRAY[{ids}]::int4[]) AS k(id) CROSS JOIN LATERAL ("
+        f"SELECT last_ts, last_v FROM {names.rollup['1m']} WHERE signal_id = k.id"
+        f" AND bucket < {head} AND bucket >= {head - CARRY_LIMIT - minute}"
+        " ORDER BY bucket DESC LIMIT 1) r"
+    )
+    candidates = [rollup]
+    if head < before:
+        candidates.append(
+            f"SELECT signal_id, {us('ts')} AS last_ts, value AS last_v FROM {names.points}"
+            f" WHERE signal_id IN ({ids}) AND ts >= {ts_literal(head)}"
+            f" AND ts < {ts_literal(before)}"
+        )
     return (
-        "SELECT c.signal_id, c.last_ts, c.last_v FROM"
-        f" unnest(ARRAY[{ids}]::int4[]) AS k(id) CROSS JOIN LATERAL ("
-        f"SELECT signal_id, {us('ts')} AS last_ts, value AS last_v FROM {names.points}"
-        f" WHERE signal_id = k.id AND ts < {ts_literal(before)}"
-        f" AND ts >= {ts_literal(before - CARRY_LIMIT)} ORDER BY ts DESC LIMIT 1) c"
+        "SELECT signal_id, last_ts, last_v FROM (SELECT DISTINCT ON (signal_id) signal_id,"
+        f" last_ts, last_v FROM ({' UNION ALL '.join(candidates)}) u"
+        f" ORDER BY signal_id, last_ts DESC) c WHERE last_ts >= {before - CARRY_LIMIT}"
     )
 
 
@@ -145,6 +162,6 @@ def state_durations_sql(names: Names, query: StateQuery) -> str:
         " i.state::float8 AS state,"
         " sum(least(i.until, b.ee) - greatest(i.ts, b.es))::int8 AS duration"
         f" FROM ({buckets}) b JOIN ({intervals}) i ON i.signal_id = b.signal_id"
-        f" AND i.ts < b.ee AND i.until > b.es AND i.ts >= b.es - {CARRY_LIMIT}"
+        f" AND b.ee > b.es AND i.ts < b.ee AND i.until > b.es AND i.ts >= b.es - {CARRY_LIMIT}"
         " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )

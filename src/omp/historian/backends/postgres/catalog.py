@@ -12,13 +12,13 @@ from omp.historian.backends.postgres.sqltext import Names, query
 def ensure_ids(
     conn: psycopg.Connection[tuple[object, ...]], names: Names, paths: Sequence[str]
 ) -> dict[str, int]:
-    """Ids for ``paths``; new paths get new ids in sorted order, in one transaction.
+    """Ids for ``paths``; new paths get new ids in the order given, in one transaction.
 
     Known paths are looked up first, so repeated calls consume no identity
     values; a concurrent allocator of the same path is resolved by the unique
     constraint and both callers see one id.
     """
-    wanted = sorted(set(paths))
+    wanted = list(dict.fromkeys(paths))
     if not wanted:
         return {}
     with conn.transaction():

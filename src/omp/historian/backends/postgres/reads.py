@@ -89,7 +89,8 @@ def latest(
 ) -> pa.Table:
     """The newest point of each signal that has any, ordered by ``signal_id``.
 
-    One backwards index probe per signal and table (``LIMIT 1``), however long
+    Numeric points come from the ``latest`` table the writer maintains, text
+    from one backwards index probe per signal: constant time, however long
     the history.
     """
     if not signal_ids:

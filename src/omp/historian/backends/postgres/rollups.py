@@ -1,18 +1,19 @@
 """Keeping ``rollup_1m`` and ``rollup_1h`` exact inside the writer's transaction.
 
-Fast path (the batch inserted every point, so its partials are exactly what
-was added): the batch's partials per tier are copied into a staging table and
-folded into the stored rows with one upsert each. A stored row absorbs a
-batch partial when all the new points come after its last point (the normal
-case for a live stream); otherwise the bucket is put on the redo list.
+Points newer than their signal's high-water mark (see ``writer``) come after
+every stored point of that signal, so their partials, computed with numpy,
+fold into the stored rows exactly: one staging COPY and one upsert per tier,
+no raw point read back.
 
-Redo path: buckets whose new points interleave with stored ones, or every
-touched bucket when the batch hit already-stored identities (a replay), are
-recomputed: minutes from raw points, hours from minutes.
+Late points (a replay, late data, a history import) may land between stored
+points: the buckets they touch are recomputed, minutes from raw points (one
+scan over the late time range), then hours from minutes.
 """
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 import psycopg
 
 from omp.historian.backends.postgres.algebra import (
@@ -21,9 +22,9 @@ from omp.historian.backends.postgres.algebra import (
     raw_partials,
     step,
 )
-from omp.historian.backends.postgres.copy_binary import encode_copy
+from omp.historian.backends.postgres.copy_binary import PgType, encode_copy
 from omp.historian.backends.postgres.partials import Partials
-from omp.historian.backends.postgres.sqltext import Names, query, ts
+from omp.historian.backends.postgres.sqltext import Names, id_list, query, ts_literal
 from omp.historian.types import Tier
 
 _COLUMNS = ", ".join(("signal_id", "bucket", *ALL_FIELDS))
@@ -33,18 +34,17 @@ _REDO = "omp_redo"
 
 def create_staging(conn: psycopg.Connection[tuple[object, ...]], names: Names) -> None:
     """Session-local staging tables, emptied at every commit."""
-    for tier, stage in _STAGE.items():
+    for tier, stage_table in _STAGE.items():
         conn.execute(
             query(
-                f"CREATE TEMP TABLE IF NOT EXISTS {stage}"
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage_table}"
                 f" (LIKE {names.rollup[tier.value]}) ON COMMIT DELETE ROWS"
             )
         )
     conn.execute(
         query(
             f"CREATE TEMP TABLE IF NOT EXISTS {_REDO}"
-            " (tier text NOT NULL, signal_id int4 NOT NULL, bucket int8 NOT NULL)"
-            " ON COMMIT DELETE ROWS"
+            " (signal_id int4 NOT NULL, bucket int8 NOT NULL) ON COMMIT DELETE ROWS"
         )
     )
 
@@ -57,50 +57,64 @@ def stage(conn: psycopg.Connection[tuple[object, ...]], tier: Tier, partials: Pa
         copy.write(encode_copy(partials.copy_columns()))
 
 
-def fold(conn: psycopg.Connection[tuple[object, ...]], names: Names, tier: Tier) -> int:
-    """Fold staged partials into ``tier``; return how many buckets went on the redo list."""
-    table = names.rollup[tier.value]
-    stage_table = _STAGE[tier]
-    redo = conn.execute(
-        query(
-            f"INSERT INTO {_REDO} SELECT '{tier.value}', s.signal_id, s.bucket"
-            f" FROM {stage_table} s JOIN {table} r USING (signal_id, bucket)"
-            " WHERE s.first_ts <= r.last_ts"
-        )
-    )
-    conn.execute(query(_append_merge(table, stage_table)))
-    return max(redo.rowcount, 0)
+def fold(conn: psycopg.Connection[tuple[object, ...]], names: Names, tier: Tier) -> None:
+    """Fold staged partials, whose points all follow the stored ones, into ``tier``."""
+    conn.execute(query(_append_merge(names.rollup[tier.value], _STAGE[tier])))
 
 
-def redo_all(conn: psycopg.Connection[tuple[object, ...]], tier: Tier) -> None:
-    """Put every staged bucket of ``tier`` on the redo list (after a replay)."""
-    conn.execute(
-        query(f"INSERT INTO {_REDO} SELECT '{tier.value}', signal_id, bucket FROM {_STAGE[tier]}")
-    )
-
-
-def recompute(conn: psycopg.Connection[tuple[object, ...]], names: Names) -> None:
-    """Rebuild the redo list's buckets: minutes from raw points, then hours from minutes."""
-    minute_width = Tier.MINUTE.width
+def recompute_late(
+    conn: psycopg.Connection[tuple[object, ...]],
+    names: Names,
+    signal_id: npt.NDArray[np.int32],
+    ts: npt.NDArray[np.int64],
+) -> None:
+    """Rebuild the minute and hour buckets that late points touch."""
+    minute, hour = Tier.MINUTE.width, Tier.HOUR.width
+    _redo_list(conn, signal_id, ts - np.mod(ts, minute))
+    ids = id_list(np.unique(signal_id).tolist())
+    lo = int(ts.min()) - int(ts.min()) % minute
+    hi = int(ts.max()) - int(ts.max()) % minute + minute
     source = (
-        f"SELECT p.signal_id, p.ts, p.value FROM {names.points} p"
-        f" JOIN (SELECT DISTINCT signal_id, bucket FROM {_REDO} WHERE tier = '1m') k"
-        f" ON p.signal_id = k.signal_id AND p.ts >= {ts('k.bucket')}"
-        f" AND p.ts < {ts(f'k.bucket + {minute_width}')}"
+        f"SELECT signal_id, ts, value FROM {names.points} WHERE signal_id IN ({ids})"
+        f" AND ts >= {ts_literal(lo)} AND ts < {ts_literal(hi)}"
     )
-    minutes = raw_partials(source, minute_width, ALL_FIELDS)
+    minutes = (
+        f"SELECT m.* FROM ({raw_partials(source, minute, ALL_FIELDS)}) m"
+        f" WHERE (m.signal_id, m.bucket) IN (SELECT signal_id, bucket FROM {_REDO})"
+    )
     conn.execute(query(_overwrite(names.rollup["1m"], minutes)))
-    hour_width = Tier.HOUR.width
+    conn.execute(query(f"TRUNCATE {_REDO}"))
+    _redo_list(conn, signal_id, ts - np.mod(ts, hour))
     segments = (
         f"SELECT r.signal_id, r.bucket, {', '.join('r.' + f for f in ALL_FIELDS)}"
-        f" FROM {names.rollup['1m']} r"
-        f" JOIN (SELECT DISTINCT signal_id, bucket FROM {_REDO} WHERE tier = '1h') k"
-        f" ON r.signal_id = k.signal_id AND r.bucket >= k.bucket"
-        f" AND r.bucket < k.bucket + {hour_width}"
+        f" FROM {names.rollup['1m']} r JOIN {_REDO} k ON r.signal_id = k.signal_id"
+        f" AND r.bucket >= k.bucket AND r.bucket < k.bucket + {hour}"
     )
-    conn.execute(
-        query(_overwrite(names.rollup["1h"], merge_partials(segments, hour_width, ALL_FIELDS)))
-    )
+    conn.execute(query(_overwrite(names.rollup["1h"], merge_partials(segments, hour, ALL_FIELDS))))
+
+
+def _redo_list(
+    conn: psycopg.Connection[tuple[object, ...]],
+    signal_id: npt.NDArray[np.int32],
+    bucket: npt.NDArray[np.int64],
+) -> None:
+    """Replace the redo list with the distinct ``(signal_id, bucket)`` pairs given."""
+    order = np.lexsort((bucket, signal_id))
+    sid, bkt = signal_id[order], bucket[order]
+    keep = np.ones(len(order), dtype=bool)
+    keep[1:] = (sid[1:] != sid[:-1]) | (bkt[1:] != bkt[:-1])
+    conn.execute(query(f"TRUNCATE {_REDO}"))
+    with conn.cursor().copy(
+        query(f"COPY {_REDO} (signal_id, bucket) FROM STDIN (FORMAT BINARY)")
+    ) as copy:
+        copy.write(
+            encode_copy(
+                [
+                    (PgType.INT4, sid[keep]),
+                    (PgType.INT8, bkt[keep]),
+                ]
+            )
+        )
 
 
 def _overwrite(table: str, select: str) -> str:
@@ -112,7 +126,7 @@ def _overwrite(table: str, select: str) -> str:
 
 
 def _append_merge(table: str, stage_table: str) -> str:
-    """Upsert staged partials; a stored row absorbs one whose points all come later.
+    """Upsert staged partials whose points all come after the stored row's.
 
     In ``SET``, ``r.*`` is the stored row before the update, ``EXCLUDED.*`` the
     staged partial; ``m2`` merges by Chan et al.'s parallel formula.
@@ -128,5 +142,4 @@ def _append_merge(table: str, stage_table: str) -> str:
         f" * r.n * {e}.n / (r.n + {e}.n),"
         f" integ = r.integ + {e}.integ + r.last_v * ({e}.first_ts - r.last_ts),"
         f" inc = r.inc + {e}.inc + {step('r.last_v', f'{e}.first_v')}"
-        f" WHERE {e}.first_ts > r.last_ts"
     )

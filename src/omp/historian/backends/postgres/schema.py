@@ -4,9 +4,13 @@ Layout (all names live in the backend's own schema):
 
 * ``signals``: the catalog, ``path -> id`` from an identity column, so ids are
   never reused, not even after a failed transaction;
-* ``points``: numeric points ``(signal_id, ts, value, quality)`` with primary
-  key ``(signal_id, ts)``; ``ts`` is ``timestamptz``, range-partitioned per
-  ``partition_width`` (native), or a hypertable when TimescaleDB is installed;
+* ``points``: numeric points ``(ts, value, signal_id, quality)``; ``ts`` is
+  ``timestamptz``, range-partitioned per ``partition_width`` (native), or a
+  hypertable when TimescaleDB is installed; a BRIN index on ``ts`` and no
+  btree, so appends stay near raw COPY speed;
+* ``latest``: per signal the newest numeric point, which is also the
+  writer's high-water mark: a point newer than it cannot be stored yet
+  (``retained`` turns false when retention deleted that point; the mark stays);
 * ``text_points``: text values, same identity, not partitioned (text is rare);
 * ``rollup_1m`` / ``rollup_1h``: mergeable partial aggregates per
   ``(signal_id, bucket)``, see ``rollup_sql``;
@@ -100,6 +104,12 @@ def schema_ddl(
             " path text NOT NULL UNIQUE)"
         ).format(s),
         _points_ddl(schema, layout),
+        sql.SQL("CREATE INDEX IF NOT EXISTS points_ts_brin ON {}.points USING brin (ts)").format(s),
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {}.latest ("
+            " signal_id int4 PRIMARY KEY, ts int8 NOT NULL, value float8 NOT NULL,"
+            " quality int2 NOT NULL, retained bool NOT NULL DEFAULT true)"
+        ).format(s),
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {}.text_points ("
             " signal_id int4 NOT NULL, ts timestamptz NOT NULL, value text NOT NULL,"
@@ -122,11 +132,13 @@ def schema_ddl(
 
 def _points_ddl(schema: str, layout: Layout) -> sql.Composed:
     # Column order puts the 8-byte columns first so rows pack without padding.
+    # No unique index: identity is kept by the writer's per-signal high-water
+    # marks (table ``latest``), see docs/decisions/0010-postgres-replay-safety.md.
     partitioning = "PARTITION BY RANGE (ts)" if layout is Layout.NATIVE else ""
     return sql.SQL(
         "CREATE TABLE IF NOT EXISTS {}.points ("
         " ts timestamptz NOT NULL, value float8 NOT NULL, signal_id int4 NOT NULL,"
-        " quality int2 NOT NULL, PRIMARY KEY (signal_id, ts)) {}"
+        " quality int2 NOT NULL) {}"
     ).format(sql.Identifier(schema), sql.SQL(partitioning))
 
 

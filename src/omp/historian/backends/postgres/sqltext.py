@@ -67,6 +67,7 @@ class Names:
         self.signals = self._q("signals")
         self.events = self._q("events")
         self.meta = self._q("meta")
+        self.latest = self._q("latest")
         self.rollup = {"1m": self._q("rollup_1m"), "1h": self._q("rollup_1h")}
 
     def _q(self, name: str) -> str:
