@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -28,8 +30,13 @@ def _refuse_second_instance(settings: Settings) -> None:
         )
 
 
-def _wait_for_stop() -> None:
-    """Block until SIGTERM, SIGINT or Ctrl-C."""
+@contextmanager
+def _stop_signals() -> Iterator[threading.Event]:
+    """An event set by SIGTERM, SIGINT or Ctrl-C while the block runs.
+
+    Installed before the instance announces itself, so a signal sent as soon
+    as the announcement appears still stops the instance cleanly.
+    """
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -37,8 +44,7 @@ def _wait_for_stop() -> None:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        while not stop.wait(timeout=1.0):
-            pass
+        yield stop
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -62,7 +68,7 @@ def run(
     platform = Platform.open(settings, model_file=model_file)
     api = ApiServer(create_app(platform), host=settings.api_host, port=settings.api_port)
     platform.add_service(api)
-    with platform:
+    with _stop_signals() as stop, platform:
         info = InstanceInfo(
             pid=os.getpid(),
             api_url=api.url,
@@ -79,7 +85,8 @@ def run(
                 "Ctrl-C stops.",
                 highlight=False,
             )
-            _wait_for_stop()
+            while not stop.wait(timeout=1.0):
+                pass
             err.print("stopping: flushing the historian ...", highlight=False)
         finally:
             remove_instance(settings.data_dir, pid=info.pid)
