@@ -110,3 +110,12 @@ def report(bench: str, results: list[Result]) -> None:
         ref = f"{r.reference_name}: {r.reference_value:,.3g} {r.unit}" if r.reference_name else ""
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else ""
         print(f"| {r.name} | {r.value:,.4g} {r.unit} | {ref} | {ratio} | {r.target} |")
+    for r in results:
+        if r.notes:
+            print(
+                f"\n{r.name}: "
+                + ", ".join(
+                    f"{k}={v:,.4g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in r.notes.items()
+                )
+            )

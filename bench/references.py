@@ -101,5 +101,5 @@ def duckdb_minute_aggregate_sql(
         f"FROM {table} WHERE signal_id IN ({','.join(map(str, ids))}) "
         "AND ts >= ? AND ts < ? GROUP BY ALL ORDER BY 1, 2",
         [start, end],
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     return result.num_rows
