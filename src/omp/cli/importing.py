@@ -108,7 +108,7 @@ def import_(
         )
     source = open_source(file)  # a broken file fails here, before anything is opened
     model_file = model if model is not None else recorded_model(settings.data_dir)
-    with Platform.open(settings, model_file=model_file) as platform:
+    with Platform.open(settings, model_file=model_file, with_retention=False) as platform:
         report = _run(platform, source)
     _print_report(report)
     if report.rejected_total and not report.accepted:

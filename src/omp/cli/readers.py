@@ -93,7 +93,7 @@ def open_reader(settings: Settings, *, api: str | None, model: Path | None) -> I
         )
     model_file = model if model is not None else recorded_model(settings.data_dir)
     try:
-        platform = Platform.open(settings, model_file=model_file)
+        platform = Platform.open(settings, model_file=model_file, with_retention=False)
     except HistorianUnavailableError as exc:
         raise HistorianUnavailableError(_locked_message(settings, exc)) from None
     with platform:

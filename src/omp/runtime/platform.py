@@ -30,6 +30,7 @@ from omp.runtime.health import Health, Status
 from omp.runtime.historian_factory import historian_counters, open_backend, open_historian
 from omp.runtime.instance import record_model
 from omp.runtime.query import QueryService
+from omp.runtime.retention import RetentionService
 from omp.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,18 @@ class Platform:
         self._running = False
 
     @classmethod
-    def open(cls, settings: Settings, *, model_file: Path, clock: Clock = system_clock) -> Platform:
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        model_file: Path,
+        clock: Clock = system_clock,
+        with_retention: bool = True,
+    ) -> Platform:
         """Load and compile the model, open the historian; nothing runs until ``start``.
+
+        ``with_retention=False`` leaves out the retention service: one-shot
+        commands (query, export, import) never delete data as a side effect.
 
         Raises ``ModelInvalid`` (every problem), ``ConfigError`` (unreadable
         file) or ``HistorianUnavailableError`` (names the file or URL).
@@ -87,13 +98,18 @@ class Platform:
         except BaseException:
             backend.close()
             raise
-        return cls(
+        platform = cls(
             settings=settings,
             model_file=model_file,
             registry=registry,
             historian=historian,
             clock=clock,
         )
+        if with_retention and settings.has_retention:
+            kinds = {s.path: s.kind.value for s in registry.signals}
+            interval = settings.retention_interval
+            platform.add_service(RetentionService(historian, kinds=kinds, interval=interval))
+        return platform
 
     @property
     def running(self) -> bool:

@@ -14,6 +14,7 @@ An example ``omp.toml``::
     historian_url = "postgresql://omp@db.example:5432/omp"   # omit for embedded DuckDB
     flush_interval = "1s"
     queue_size = 1_000_000
+    retention_interval = "1h"
     api_port = 8420
 
     [retention.default]
@@ -128,6 +129,15 @@ class Settings(BaseModel):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=DEFAULT_API_PORT, ge=0, le=65535)
     retention: RetentionSettings = RetentionSettings()
+    retention_interval: Duration = 3_600_000_000
+    """How often the retention policy is applied while running (default hourly)."""
+
+    @property
+    def has_retention(self) -> bool:
+        """Whether any rule deletes anything (otherwise no retention service runs)."""
+        rules = [self.retention.default, *self.retention.kind.values()]
+        rules += self.retention.signal.values()
+        return any(r.raw or r.minute or r.hour for r in rules)
 
     @field_validator("historian_url")
     @classmethod
