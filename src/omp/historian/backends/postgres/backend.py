@@ -19,7 +19,7 @@ import pyarrow as pa
 from omp.core.batch import PointBatch, TextBatch
 from omp.core.errors import HistorianClosedError, HistorianError, HistorianUnavailableError
 from omp.core.events import Event
-from omp.core.time import US_PER_DAY, Micros
+from omp.core.time import Micros
 from omp.historian.backends.postgres import catalog, events, reads, retention, writer
 from omp.historian.backends.postgres.aggregates import aggregate_sql, state_durations_sql
 from omp.historian.backends.postgres.connection import (
@@ -75,19 +75,20 @@ class PostgresBackend:
         url: str,
         *,
         schema: str = "omp",
-        partition_width: Micros = US_PER_DAY,
+        partition_width: Micros | None = None,
         prefer_native: bool = False,
         connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S,
     ) -> PostgresBackend:
         """Connect, create ``schema`` and its tables if needed, and return the backend.
 
-        ``partition_width`` (native partitioning) and the layout only apply to
-        a new schema; an existing one keeps what it was created with.
+        ``partition_width`` (default: 1 hour for native partitions, 1 day for
+        TimescaleDB chunks) and the layout only apply to a new schema; an
+        existing one keeps what it was created with.
         TimescaleDB is used when its extension exists in the database, unless
         ``prefer_native``. Raises ``HistorianUnavailableError`` naming the URL
         when the server cannot be reached within ``connect_timeout_s``.
         """
-        if partition_width <= 0:
+        if partition_width is not None and partition_width <= 0:
             raise ValueError(f"partition_width must be positive, got {partition_width}")
         names = Names(schema)
         conn = connect(url, autocommit=True, connect_timeout_s=connect_timeout_s)

@@ -113,6 +113,45 @@ def compute_partials(
     )
 
 
+def coarsen(fine: Partials, *, width: int) -> Partials:
+    """Merge partials ordered by ``(signal_id, bucket)`` into ``width``-aligned buckets.
+
+    The same result as ``compute_partials`` over the points, from far fewer
+    rows: gaps between consecutive fine partials feed ``integ`` and ``inc``,
+    and ``m2`` merges by Chan et al.'s parallel formula.
+    """
+    if len(fine) == 0:
+        return _empty()
+    bucket = fine.bucket - np.mod(fine.bucket, width)
+    new_group = np.empty(len(fine), dtype=bool)
+    new_group[0] = True
+    new_group[1:] = (fine.signal_id[1:] != fine.signal_id[:-1]) | (bucket[1:] != bucket[:-1])
+    starts = np.flatnonzero(new_group)
+    ends = np.append(starts[1:], len(fine)) - 1
+    n = np.add.reduceat(fine.n, starts)
+    s = np.add.reduceat(fine.s, starts)
+    spread = fine.s / fine.n - np.repeat(s / n, ends - starts + 1)
+    same = ~new_group[1:]
+    gap_integ = np.where(same, fine.last_v[:-1] * (fine.first_ts[1:] - fine.last_ts[:-1]), 0.0)
+    rise = fine.first_v[1:] - fine.last_v[:-1]
+    gap_inc = np.where(same, np.where(rise >= 0, rise, fine.first_v[1:]), 0.0)
+    return Partials(
+        signal_id=fine.signal_id[starts],
+        bucket=bucket[starts],
+        n=n,
+        s=s,
+        mn=np.minimum.reduceat(fine.mn, starts),
+        mx=np.maximum.reduceat(fine.mx, starts),
+        first_ts=fine.first_ts[starts],
+        first_v=fine.first_v[starts],
+        last_ts=fine.last_ts[ends],
+        last_v=fine.last_v[ends],
+        m2=np.add.reduceat(fine.m2 + fine.n * spread * spread, starts),
+        integ=np.add.reduceat(fine.integ, starts) + _pair_sums(gap_integ, starts),
+        inc=np.add.reduceat(fine.inc, starts) + _pair_sums(gap_inc, starts),
+    )
+
+
 def _empty() -> Partials:
     i64, f64 = np.empty(0, np.int64), np.empty(0, np.float64)
     return Partials(

@@ -6,8 +6,9 @@ Layout (all names live in the backend's own schema):
   never reused, not even after a failed transaction;
 * ``points``: numeric points ``(ts, value, signal_id, quality)``; ``ts`` is
   ``timestamptz``, range-partitioned per ``partition_width`` (native), or a
-  hypertable when TimescaleDB is installed; a BRIN index on ``ts`` and no
-  btree, so appends stay near raw COPY speed;
+  hypertable when TimescaleDB is installed; no btree, and a BRIN index on
+  ``ts`` only once a partition has gone cold (see ``partitions``), so appends
+  run near raw COPY speed;
 * ``latest``: per signal the newest numeric point, which is also the
   writer's high-water mark: a point newer than it cannot be stored yet
   (``retained`` turns false when retention deleted that point; the mark stays);
@@ -27,7 +28,7 @@ from enum import StrEnum
 
 from psycopg import sql
 
-from omp.core.time import US_PER_DAY
+from omp.core.time import US_PER_DAY, US_PER_HOUR
 
 
 class Layout(StrEnum):
@@ -37,6 +38,13 @@ class Layout(StrEnum):
     """Declarative ``PARTITION BY RANGE (ts)``; the writer creates partitions on demand."""
     TIMESCALE = "timescale"
     """A TimescaleDB hypertable; TimescaleDB creates its chunks itself."""
+
+
+DEFAULT_PARTITION_WIDTH: dict[Layout, int] = {
+    Layout.NATIVE: US_PER_HOUR,
+    Layout.TIMESCALE: US_PER_DAY,
+}
+"""Native partitions double as the coarse time index of the hot data, so they are small."""
 
 
 def choose_layout(*, installed_extensions: set[str], prefer_native: bool = False) -> Layout:
@@ -104,7 +112,6 @@ def schema_ddl(
             " path text NOT NULL UNIQUE)"
         ).format(s),
         _points_ddl(schema, layout),
-        sql.SQL("CREATE INDEX IF NOT EXISTS points_ts_brin ON {}.points USING brin (ts)").format(s),
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {}.latest ("
             " signal_id int4 PRIMARY KEY, ts int8 NOT NULL, value float8 NOT NULL,"
@@ -126,6 +133,11 @@ def schema_ddl(
         sql.SQL("CREATE INDEX IF NOT EXISTS events_ts ON {}.events (ts)").format(s),
     ]
     if layout is Layout.TIMESCALE:
+        statements.append(
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS points_ts_brin ON {}.points USING brin (ts)"
+            ).format(s)
+        )
         statements.append(hypertable_sql(schema, partition_width=partition_width))
     return statements
 

@@ -12,7 +12,12 @@ from dataclasses import dataclass
 import psycopg
 
 from omp.historian.backends.postgres.partitions import ddl_lock
-from omp.historian.backends.postgres.schema import Layout, choose_layout, schema_ddl
+from omp.historian.backends.postgres.schema import (
+    DEFAULT_PARTITION_WIDTH,
+    Layout,
+    choose_layout,
+    schema_ddl,
+)
 from omp.historian.backends.postgres.sqltext import Names, query
 
 
@@ -37,7 +42,7 @@ def prepare(
     conn: psycopg.Connection[tuple[object, ...]],
     names: Names,
     *,
-    partition_width: int,
+    partition_width: int | None,
     prefer_native: bool,
 ) -> StoreSettings:
     """Create the schema if needed and return its settings (stored ones win)."""
@@ -48,7 +53,8 @@ def prepare(
             layout = choose_layout(
                 installed_extensions=installed_extensions(conn), prefer_native=prefer_native
             )
-            stored = StoreSettings(layout, partition_width)
+            width = partition_width or DEFAULT_PARTITION_WIDTH[layout]
+            stored = StoreSettings(layout, width)
         for statement in schema_ddl(
             names.schema, stored.layout, partition_width=stored.partition_width
         ):

@@ -28,10 +28,10 @@ from omp.core.events import Event
 from omp.historian.backends.postgres import events as event_sql
 from omp.historian.backends.postgres import rollups
 from omp.historian.backends.postgres.copy_binary import TS_MIN_US, PgType, encode_copy
-from omp.historian.backends.postgres.partials import compute_partials
+from omp.historian.backends.postgres.partials import coarsen, compute_partials
 from omp.historian.backends.postgres.partitions import PartitionManager
 from omp.historian.backends.postgres.sqltext import Names, id_list, query, ts, ts_literal
-from omp.historian.types import ROLLUP_TIERS, WriteStats
+from omp.historian.types import Tier, WriteStats
 
 _POINT_COLUMNS = "ts, value, signal_id, quality"
 _STAGE_POINTS = "omp_stage_points"
@@ -121,8 +121,11 @@ def _write_points(
     new = batch.take(fresh)
     if len(new):
         _copy(conn, names.points, new)
-        for tier in ROLLUP_TIERS:
-            partials = compute_partials(new.signal_id, new.ts, new.value, width=tier.width)
+        minutes = compute_partials(new.signal_id, new.ts, new.value, width=Tier.MINUTE.width)
+        for tier, partials in (
+            (Tier.MINUTE, minutes),
+            (Tier.HOUR, coarsen(minutes, width=Tier.HOUR.width)),
+        ):
             rollups.stage(conn, tier, partials)
             rollups.fold(conn, names, tier)
         _advance_marks(conn, names, new)
