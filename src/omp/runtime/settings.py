@@ -15,7 +15,7 @@ An example ``omp.toml``::
     flush_interval = "1s"
     queue_size = 1_000_000
     retention_interval = "1h"
-    api_port = 8420
+    api_port = 8476
 
     [retention.default]
     raw = "90d"
@@ -46,7 +46,7 @@ from omp.core.time import Micros, parse_duration
 from omp.historian.types import RetentionPolicy, RetentionRule
 
 DEFAULT_DATA_DIR = Path("omp-data")
-DEFAULT_API_PORT = 8420
+DEFAULT_API_PORT = 8476
 DUCKDB_FILE_NAME = "historian.duckdb"
 CONFIG_FILE_NAME = "omp.toml"
 
