@@ -32,15 +32,6 @@ def clamp(micros: int) -> int:
     return max(TS_MIN_US, min(TS_MAX_US, micros))
 
 
-def table(schema: str, name: str) -> sql.Identifier:
-    return sql.Identifier(schema, name)
-
-
-def floor_to(expression: str, width: str) -> str:
-    """SQL flooring an int8 to a multiple of ``width`` (also for negatives)."""
-    return f"({expression} - (({expression} % {width}) + {width}) % {width})"
-
-
 def ts_literal(micros: int) -> str:
     """A timestamptz constant for ``micros``, foldable at plan time (partition pruning).
 

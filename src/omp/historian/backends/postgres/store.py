@@ -7,6 +7,7 @@ stored, so changing an option never reinterprets existing partitions.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import psycopg
@@ -19,6 +20,8 @@ from omp.historian.backends.postgres.schema import (
     schema_ddl,
 )
 from omp.historian.backends.postgres.sqltext import Names, query
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +53,19 @@ def prepare(
         ddl_lock(conn, names.schema)
         stored = _stored_settings(conn, names)
         if stored is None:
-            layout = choose_layout(
-                installed_extensions=installed_extensions(conn), prefer_native=prefer_native
-            )
+            installed = installed_extensions(conn)
+            layout = choose_layout(installed_extensions=installed, prefer_native=prefer_native)
+            if (
+                layout is Layout.NATIVE
+                and not prefer_native
+                and ("timescaledb" in available_extensions(conn))
+            ):
+                _log.info(
+                    "TimescaleDB is available but not created in this database; schema %s uses"
+                    " native partitions (CREATE EXTENSION timescaledb before the first open"
+                    " to get a hypertable)",
+                    names.schema,
+                )
             width = partition_width or DEFAULT_PARTITION_WIDTH[layout]
             stored = StoreSettings(layout, width)
         for statement in schema_ddl(
