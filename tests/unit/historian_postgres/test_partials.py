@@ -16,9 +16,10 @@ MINUTE = 60_000_000
 HOUR = 60 * MINUTE
 
 
-def _reference(
-    points: list[tuple[int, int, float]], width: int
-) -> dict[tuple[int, int], dict[str, float]]:
+Rows = dict[tuple[int, int], dict[str, float]]
+
+
+def _reference(points: list[tuple[int, int, float]], width: int) -> Rows:
     groups: dict[tuple[int, int], list[tuple[int, float]]] = {}
     for sid, ts, value in sorted(points):
         groups.setdefault((sid, ts - ts % width), []).append((ts, value))
@@ -46,20 +47,7 @@ def _reference(
     return out
 
 
-def _as_dict(partials: Partials) -> dict[tuple[int, int], dict[str, float]]:
-    fields = (
-        "n",
-        "s",
-        "mn",
-        "mx",
-        "first_ts",
-        "first_v",
-        "last_ts",
-        "last_v",
-        "m2",
-        "integ",
-        "inc",
-    )
+def _as_dict(partials: Partials) -> Rows:
     return {
         (int(partials.signal_id[i]), int(partials.bucket[i])): {
             f: float(getattr(partials, f)[i]) for f in ALL_FIELDS
