@@ -144,11 +144,8 @@ def insert_text(con: duckdb.DuckDBPyConnection, batch: TextBatch) -> int:
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
-    con.register("_omp_rows", rows)
-    try:
-        con.execute(f"INSERT INTO {table} SELECT signal_id, ts, value, quality FROM _omp_rows")
-    finally:
-        con.unregister("_omp_rows")
+    """Append Arrow rows whose columns are in the table's order."""
+    con.from_arrow(rows).insert_into(table)
 
 
 def _insert_absent(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> pa.Table:
