@@ -22,6 +22,7 @@ from rich.table import Table
 
 from omp.cli._output import EXIT_FAILED, EXIT_PARTIAL, err, fail, guarded
 from omp.cli.options import ConfigOpt, DataDirOpt, HistorianOpt, ModelOpt, settings_from
+from omp.cli.remote import live_instance
 from omp.runtime.importing import (
     BadRow,
     ImportReport,
@@ -30,7 +31,7 @@ from omp.runtime.importing import (
     import_source,
     open_source,
 )
-from omp.runtime.instance import read_instance, recorded_model
+from omp.runtime.instance import recorded_model
 from omp.runtime.platform import Platform
 
 
@@ -100,7 +101,7 @@ def import_(
 ) -> None:
     """Import history from CSV or Parquet: good rows land, bad rows are reported."""
     settings = settings_from(config=config, data_dir=data_dir, historian=historian)
-    instance = read_instance(settings.data_dir)
+    instance = live_instance(settings.data_dir)
     if instance is not None:
         raise fail(
             f"an omp instance (pid {instance.pid}, API {instance.api_url}) is running on "

@@ -16,11 +16,11 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from omp.cli.remote import RemoteReader
+from omp.cli.remote import RemoteReader, live_instance
 from omp.core.errors import HistorianUnavailableError, OmpError
 from omp.core.time import Micros
 from omp.historian.types import Agg
-from omp.runtime.instance import INSTANCE_FILE, read_instance, recorded_model
+from omp.runtime.instance import INSTANCE_FILE, recorded_model
 from omp.runtime.platform import Platform
 from omp.runtime.query import QueryService
 from omp.runtime.settings import HistorianKind, Settings
@@ -77,7 +77,7 @@ def open_reader(settings: Settings, *, api: str | None, model: Path | None) -> I
     """The reader to use, opened; closed on exit."""
     url = api
     if url is None:
-        instance = read_instance(settings.data_dir)
+        instance = live_instance(settings.data_dir)
         url = instance.api_url if instance is not None else None
     if url is not None:
         remote = RemoteReader(url)

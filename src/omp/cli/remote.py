@@ -7,6 +7,7 @@ same whether the query runs here or through the API. Pages travel as Arrow.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,10 +17,12 @@ import pyarrow.ipc as ipc
 from omp.core.errors import OmpError, UnknownSignalError
 from omp.core.time import Micros, format_duration, to_rfc3339
 from omp.historian.types import Agg
+from omp.runtime.instance import InstanceInfo, read_instance
 from omp.runtime.query import QueryError
 
 CURSOR_HEADER = "X-OMP-Next-Cursor"
 TIMEOUT_S = 60.0
+PROBE_TIMEOUT_S = 5.0
 
 
 class ApiUnreachableError(OmpError):
@@ -84,6 +87,23 @@ class RemoteReader:
             "format": "arrow",
         }
         return ipc.open_stream(self._get("/query", params).content).read_all()
+
+
+def live_instance(data_dir: Path) -> InstanceInfo | None:
+    """The instance announced in ``data_dir`` if its pid lives and its API answers.
+
+    An announcement whose API does not answer is treated as stale (its pid may
+    have been reused by another process); a real conflict still shows up as a
+    locked historian file.
+    """
+    instance = read_instance(data_dir)
+    if instance is None:
+        return None
+    try:
+        response = httpx.get(f"{instance.api_url.rstrip('/')}/health", timeout=PROBE_TIMEOUT_S)
+    except httpx.TransportError:
+        return None
+    return instance if response.status_code == 200 else None
 
 
 def _detail(response: httpx.Response) -> str:

@@ -16,13 +16,14 @@ import typer
 from omp.api import ApiServer, create_app
 from omp.cli._output import err, fail, guarded
 from omp.cli.options import ConfigOpt, DataDirOpt, HistorianOpt, settings_from
-from omp.runtime.instance import InstanceInfo, read_instance, remove_instance, write_instance
+from omp.cli.remote import live_instance
+from omp.runtime.instance import InstanceInfo, remove_instance, write_instance
 from omp.runtime.platform import Platform
 from omp.runtime.settings import Settings
 
 
 def _refuse_second_instance(settings: Settings) -> None:
-    instance = read_instance(settings.data_dir)
+    instance = live_instance(settings.data_dir)
     if instance is not None:
         raise fail(
             f"an omp instance (pid {instance.pid}) already runs on {settings.data_dir}, "

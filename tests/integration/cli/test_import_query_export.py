@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from omp.runtime.instance import InstanceInfo, write_instance
 from tests.integration.cli.conftest import EXAMPLE, ORDER, RANGE, TEMP, omp
 
 
@@ -149,3 +152,31 @@ def test_a_locked_historian_without_an_api_says_what_to_do(tmp_path: Path, histo
     assert str(data / "historian.duckdb") in result.stderr
     assert "locked" in result.stderr
     assert "--api" in result.stderr
+
+
+def test_an_announcement_whose_api_is_gone_is_ignored(tmp_path: Path, history: Path) -> None:
+    data = tmp_path / "data"
+    _import(data, history)
+    # a live pid (this test process) that serves no API: e.g. a pid reused after a crash
+    write_instance(
+        data,
+        InstanceInfo(pid=os.getpid(), api_url="http://127.0.0.1:9", historian="", model_version=""),
+    )
+    result = omp("query", TEMP, *RANGE, "--format", "csv", "--data-dir", str(data))
+    assert result.exit_code == 0, result.output
+    assert pacsv.read_csv(io.BytesIO(result.stdout.encode())).num_rows == 90
+
+
+def test_run_on_a_busy_port_fails_cleanly(tmp_path: Path, history: Path) -> None:
+    data = tmp_path / "data"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = omp("run", str(EXAMPLE), "--data-dir", str(data), "--api-port", str(port))
+    assert result.exit_code == 1
+    assert f"127.0.0.1:{port}" in result.stderr
+    assert not (data / "omp.instance.json").exists()
+    # the historian was released: import works right away
+    code, _ = _import(data, history)
+    assert code == 3
