@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from omp.api import errors
 from omp.api.deps import ReadPlatform
-from omp.api.routers import health, query, signals
+from omp.api.routers import health, latest, query, signals
 
 
 def create_app(platform: ReadPlatform) -> FastAPI:
@@ -21,4 +21,5 @@ def create_app(platform: ReadPlatform) -> FastAPI:
     app.include_router(health.router)
     app.include_router(signals.router)
     app.include_router(query.router)
+    app.include_router(latest.router)
     return app

@@ -32,19 +32,26 @@ class ApiServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self._host}:{self._port}"
+        host = f"[{self._host}]" if ":" in self._host else self._host  # IPv6 literal
+        return f"http://{host}:{self._port}"
 
     def start(self) -> None:
         """Bind and serve; ``OmpError`` naming the address when it cannot bind."""
         # Binding here, before the thread, turns "address in use" into an error
         # the caller sees, and resolves port 0 to the real port.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        where = f"{self._host}:{self._port}"
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                self._host, self._port, type=socket.SOCK_STREAM
+            )[0]
+            sock = socket.socket(family, kind, proto)
+        except OSError as exc:
+            raise OmpError(f"cannot serve the API on {where}: {exc.strerror}") from None
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((self._host, self._port))
+            sock.bind(address)
         except OSError as exc:
             sock.close()
-            where = f"{self._host}:{self._port}"
             raise OmpError(f"cannot serve the API on {where}: {exc.strerror}") from None
         self._port = sock.getsockname()[1]
         self._socket = sock

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -12,6 +13,7 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from rich.logging import RichHandler
 
 from omp.api import ApiServer, create_app
 from omp.cli._output import err, fail, guarded
@@ -20,6 +22,18 @@ from omp.cli.remote import live_instance
 from omp.runtime.instance import InstanceInfo, remove_instance, write_instance
 from omp.runtime.platform import Platform
 from omp.runtime.settings import Settings
+
+
+def _configure_logging(level: str) -> None:
+    # The one process-wide logging setup: `omp run` is the program, not a library.
+    number = logging.getLevelName(level.upper())
+    if not isinstance(number, int):
+        raise fail(f"--log-level {level!r} is not one of debug, info, warning, error")
+    logging.basicConfig(
+        level=number,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
+    )
 
 
 def _refuse_second_instance(settings: Settings) -> None:
@@ -60,8 +74,12 @@ def run(
         int | None, typer.Option("--api-port", help="Read API port on 127.0.0.1 (0: any free).")
     ] = None,
     config: ConfigOpt = None,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="debug, info, warning or error (to stderr).")
+    ] = "info",
 ) -> None:
     """Start the platform and its read API; stop cleanly (flushing the historian) on Ctrl-C."""
+    _configure_logging(log_level)
     settings = settings_from(
         config=config, data_dir=data_dir, historian=historian, api_port=api_port
     )
@@ -83,6 +101,7 @@ def run(
                 f"{len(platform.registry)} signals\n"
                 f"  historian  {info.historian}\n"
                 f"  read API   {api.url}  (health: {api.url}/health)\n"
+                f"  services   {', '.join(platform.service_names)}\n"
                 "Ctrl-C stops.",
                 highlight=False,
             )

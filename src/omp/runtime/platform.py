@@ -115,6 +115,11 @@ class Platform:
     def running(self) -> bool:
         return self._running
 
+    @property
+    def service_names(self) -> tuple[str, ...]:
+        """The plugged-in services, in start order."""
+        return tuple(service.name for service in self._services)
+
     def add_service(self, service: Service) -> None:
         """Plug in a service; it starts with the platform (or now, if already running)."""
         self._services.append(service)

@@ -168,3 +168,16 @@ def test_aggregating_only_text_signals_is_refused(client: httpx.Client) -> None:
     response = client.get("/query", params=_q(pattern=f"{MILL}/current_order", every="1m"))
     assert response.status_code == 400
     assert "text" in response.json()["detail"]
+
+
+def test_latest_gives_the_newest_point_per_signal(client: httpx.Client) -> None:
+    body = client.get("/latest", params={"pattern": f"{MILL}/*"}).json()
+    by_path = {row["path"]: row for row in body["rows"]}
+    assert set(by_path) == {
+        f"{MILL}/spindle_temp",
+        f"{MILL}/spindle_power",
+        f"{MILL}/current_order",
+    }
+    assert by_path[f"{MILL}/spindle_temp"]["value"] == 119.0
+    assert by_path[f"{MILL}/spindle_temp"]["ts"] == "2026-01-01T00:01:59.000000Z"
+    assert by_path[f"{MILL}/current_order"]["text"] == "PO-1"
