@@ -106,4 +106,8 @@ def _rollup_partials(query: AggregateQuery, tier: Tier, ids: str) -> str | None:
         if lo < hi:
             edge = raw_partials(raw_source(ids, lo, hi), query.every, fields)
             segments.append(f"SELECT {columns} FROM ({edge}) e")
-    return merge_partials(" UNION ALL ".join(segments), query.every, fields)
+    union = " UNION ALL ".join(segments)
+    if query.every == width:
+        # Each rollup row and each edge is a whole output bucket: nothing to merge.
+        return union
+    return merge_partials(union, query.every, fields)
