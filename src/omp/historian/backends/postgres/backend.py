@@ -64,7 +64,11 @@ class PostgresBackend:
             if settings.layout is Layout.NATIVE
             else None
         )
-        self._readers = ReaderPool(url, connect_timeout_s=connect_timeout_s)
+        self._readers = ReaderPool(
+            url,
+            connect_timeout_s=connect_timeout_s,
+            application_name=f"omp reader {names.schema}",
+        )
         self._writer: Conn | None = None
         self._write_lock = threading.Lock()
         self._closed = False
@@ -184,7 +188,12 @@ class PostgresBackend:
 
     def _writer_conn(self) -> Conn:
         if self._writer is None or self._writer.closed or self._writer.broken:
-            conn = connect(self._url, autocommit=True, connect_timeout_s=self._timeout)
+            conn = connect(
+                self._url,
+                autocommit=True,
+                connect_timeout_s=self._timeout,
+                application_name=f"omp writer {self._names.schema}",
+            )
             _translate(
                 self._url,
                 self._names.schema,

@@ -36,11 +36,24 @@ def mask_url(url: str) -> str:
 
 
 def connect(
-    url: str, *, autocommit: bool, connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S
+    url: str,
+    *,
+    autocommit: bool,
+    connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S,
+    application_name: str = "omp historian",
 ) -> psycopg.Connection[tuple[object, ...]]:
-    """Open one connection, or raise ``HistorianUnavailableError`` naming the URL."""
+    """Open one connection, or raise ``HistorianUnavailableError`` naming the URL.
+
+    ``application_name`` shows in ``pg_stat_activity``, so an operator can
+    tell the writer from the readers.
+    """
     try:
-        return psycopg.connect(url, autocommit=autocommit, connect_timeout=connect_timeout_s)
+        return psycopg.connect(
+            url,
+            autocommit=autocommit,
+            connect_timeout=connect_timeout_s,
+            application_name=application_name[:63],
+        )
     except (psycopg.Error, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HistorianUnavailableError(
@@ -56,8 +69,11 @@ class ReaderPool:
     closed rather than returned, so the next reader starts clean.
     """
 
-    def __init__(self, url: str, *, max_idle: int = 4, connect_timeout_s: int) -> None:
+    def __init__(
+        self, url: str, *, max_idle: int = 4, connect_timeout_s: int, application_name: str
+    ) -> None:
         self._url = url
+        self._application_name = application_name
         self._max_idle = max_idle
         self._timeout = connect_timeout_s
         self._idle: list[psycopg.Connection[tuple[object, ...]]] = []
@@ -69,7 +85,12 @@ class ReaderPool:
         with self._lock:
             conn = self._idle.pop() if self._idle else None
         if conn is None or conn.closed:
-            conn = connect(self._url, autocommit=True, connect_timeout_s=self._timeout)
+            conn = connect(
+                self._url,
+                autocommit=True,
+                connect_timeout_s=self._timeout,
+                application_name=self._application_name,
+            )
         try:
             yield conn
         except BaseException:

@@ -77,7 +77,16 @@ class Partials:
 def compute_partials(
     signal_id: npt.NDArray[np.int32], ts: I64, value: F64, *, width: int
 ) -> Partials:
-    """Partials of points sorted by ``(signal_id, ts)`` with unique identities."""
+    """Partials of points sorted by ``(signal_id, ts)`` with unique identities.
+
+    Non-finite or extreme values give non-finite partials (IEEE rules), never
+    an error: storing the points must not depend on their statistics.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _compute(signal_id, ts, value, width)
+
+
+def _compute(signal_id: npt.NDArray[np.int32], ts: I64, value: F64, width: int) -> Partials:
     bucket = ts - np.mod(ts, width)
     n_points = len(ts)
     if n_points == 0:
@@ -122,6 +131,11 @@ def coarsen(fine: Partials, *, width: int) -> Partials:
     """
     if len(fine) == 0:
         return _empty()
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _coarsen(fine, width)
+
+
+def _coarsen(fine: Partials, width: int) -> Partials:
     bucket = fine.bucket - np.mod(fine.bucket, width)
     new_group = np.empty(len(fine), dtype=bool)
     new_group[0] = True
