@@ -17,7 +17,8 @@ def test_detection_follows_pg_extension(store: Store, backend: PostgresBackend) 
     with psycopg.connect(store.url) as conn:
         installed = installed_extensions(conn)
         available = available_extensions(conn)
-    assert "plpgsql" in installed and "plpgsql" in available
+    assert "plpgsql" in installed
+    assert "plpgsql" in available
     expected = choose_layout(installed_extensions=installed)
     assert backend.layout is expected
     assert store.sql("SELECT value FROM {s}.meta WHERE key = 'layout'") == [(expected.value,)]
