@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,18 @@ from omp.cli.readers import Reader, open_reader
 from omp.core.time import Micros, parse_duration, parse_time, system_clock
 from omp.runtime.formats import OutputFormat, csv_ready, open_writer
 from omp.runtime.query import QueryError, parse_aggs
+
+
+class QueryFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    PARQUET = "parquet"
+
 
 TABLE_LIMIT = 1_000
 """Rows ``--format table`` shows unless ``--limit`` says otherwise."""
@@ -121,7 +134,7 @@ def query(
         str | None, typer.Option(help="Aggregates with --every: avg,min,max,twa,...")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+    form: Annotated[QueryFormat, typer.Option("--format")] = QueryFormat.TABLE,
     output: OutputOpt = None,
     data_dir: DataDirOpt = None,
     historian: HistorianOpt = None,
@@ -130,8 +143,7 @@ def query(
     config: ConfigOpt = None,
 ) -> None:
     """Raw points or time-bucket aggregates of a path or glob."""
-    if fmt in (OutputFormat.ARROW, OutputFormat.JSON):
-        raise fail("--format takes table, csv or parquet")
+    fmt = OutputFormat(form.value)
     if limit is None and fmt is OutputFormat.TABLE:
         limit = TABLE_LIMIT
     settings = settings_from(config=config, data_dir=data_dir, historian=historian)
@@ -146,7 +158,7 @@ def export(
     pattern: PatternArg,
     start: FromOpt,
     end: ToOpt = "now",
-    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.PARQUET,
+    form: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.PARQUET,
     output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")] = Path(
         "export.parquet"
     ),
@@ -157,8 +169,7 @@ def export(
     config: ConfigOpt = None,
 ) -> None:
     """Raw points of a path or glob to a CSV or Parquet file, paged through the historian."""
-    if fmt not in (OutputFormat.CSV, OutputFormat.PARQUET):
-        raise fail("--format takes csv or parquet")
+    fmt = OutputFormat(form.value)
     settings = settings_from(config=config, data_dir=data_dir, historian=historian)
     span = _range(start, end)
     with open_reader(settings, api=api, model=model) as reader:
