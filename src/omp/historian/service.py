@@ -18,6 +18,7 @@ A crash loses at most what was accepted and not yet flushed; see
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -60,6 +61,16 @@ class HistorianStats:
     last_flush_at: Micros | None
     last_error: str | None
     last_error_at: Micros | None
+
+
+def _check_attributes(event: Event) -> None:
+    try:
+        json.dumps(event.attributes)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"event {event.kind.value} {event.name!r} on {event.asset} at {event.ts}: "
+            f"attributes are not JSON-serialisable ({exc})"
+        ) from exc
 
 
 class Historian:
@@ -140,7 +151,13 @@ class Historian:
         self._writer.put(batch, timeout)
 
     def write_events(self, events: Sequence[Event], *, timeout: float | None = None) -> None:
-        """Queue events; an event with the identity of a stored one replaces it."""
+        """Queue events; an event with the identity of a stored one replaces it.
+
+        Raises ``ValueError`` (naming the event) when attributes are not JSON-serialisable,
+        before anything is queued: a bad event must not stall the writer's retries.
+        """
+        for event in events:
+            _check_attributes(event)
         if events:
             self._writer.put(tuple(events), timeout)
 

@@ -188,3 +188,12 @@ def test_retention_maps_signals_to_cutoffs_on_the_writer(
     )
     assert deleted == 4
     assert backend.threads[-1] == "omp-historian-writer"
+
+
+def test_events_with_unserialisable_attributes_are_refused_at_the_door(
+    historian: Historian,
+) -> None:
+    bad = Event(1, "acme/m", EventKind.QUALITY, "lot-7", attributes={"when": object()})
+    with pytest.raises(ValueError, match=r"lot-7.*JSON"):
+        historian.write_events([bad])
+    assert historian.stats().queued == 0

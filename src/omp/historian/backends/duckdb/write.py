@@ -46,12 +46,12 @@ class HighWater:
         return self._marks[signal_id]
 
     def of_known(self, signal_ids: Sequence[int]) -> list[int]:
-        """Marks of those of ``signal_ids`` that have stored points."""
-        ids = np.asarray(signal_ids, dtype=np.int32)
-        if not len(ids):
-            return []
-        marks = self.of(ids)
-        return [int(m) for m in marks[marks != _NONE]]
+        """Marks of the ``signal_ids`` with stored points; read-only, so safe from readers."""
+        marks = self._marks
+        ids = np.asarray(signal_ids, dtype=np.int64)
+        ids = ids[(ids >= 0) & (ids < len(marks))]
+        known = marks[ids]
+        return [int(m) for m in known[known != _NONE]]
 
     def raise_to(self, signal_id: npt.NDArray[np.int32], ts: npt.NDArray[np.int64]) -> None:
         """Raise marks to ``ts`` where it is newer."""
