@@ -55,13 +55,21 @@ def main() -> None:
     parser.add_argument("--signals", type=int, default=100)
     parser.add_argument("--days", type=int, default=30, help="days of history for the long query")
     parser.add_argument("--dir", type=Path, default=None, help="work directory (default: temp)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="query the file a previous run left in --dir"
+    )
     args = parser.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="omp-bench-query-"))
     path = work / "historian.duckdb"
     ids = tuple(range(1, args.signals + 1))
 
-    points, load_rate = load(path, signals=args.signals, days=args.days)
-    print(f"loaded {points:,} points at {load_rate:,.0f} points/s")
+    if args.reuse and path.exists():
+        with duckdb.connect(str(path), read_only=True) as con:
+            points = int(con.execute("SELECT count(*) FROM points").fetchone()[0])  # type: ignore[index]
+        load_rate = float("nan")
+    else:
+        points, load_rate = load(path, signals=args.signals, days=args.days)
+    print(f"{points:,} points, loaded at {load_rate:,.0f} points/s")
     size = dir_size(path)
     con = duckdb.connect(str(path), read_only=True)
     day_end = START_US + US_PER_DAY
