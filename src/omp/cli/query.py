@@ -17,7 +17,7 @@ from omp.cli.options import ApiOpt, ConfigOpt, DataDirOpt, HistorianOpt, ModelOp
 from omp.cli.readers import Reader, open_reader
 from omp.core.time import Micros, parse_duration, parse_time, system_clock
 from omp.runtime.formats import OutputFormat, csv_ready, open_writer
-from omp.runtime.query import QueryError, parse_aggs
+from omp.runtime.query import QueryError
 
 
 class QueryFormat(StrEnum):
@@ -118,9 +118,8 @@ def _tables(
             raise QueryError("--agg needs --every (the bucket width, e.g. --every 1m)")
         page = min(PAGE, limit) if limit is not None else PAGE
         return _limited(reader.raw_pages(pattern, start=start, end=end, page=page), limit)
-    table = reader.aggregate(
-        pattern, start=start, end=end, every=parse_duration(every), aggs=parse_aggs(agg or "avg")
-    )
+    width = parse_duration(every)
+    table = reader.buckets(pattern, start=start, end=end, every=width, agg=agg or "avg")
     return _limited(iter([table]), limit)
 
 
@@ -131,7 +130,8 @@ def query(
     end: ToOpt = "now",
     every: Annotated[str | None, typer.Option(help="Bucket width, e.g. 1m, 1h.")] = None,
     agg: Annotated[
-        str | None, typer.Option(help="Aggregates with --every: avg,min,max,twa,...")
+        str | None,
+        typer.Option(help="With --every: avg,min,max,twa,..., or time_in_state (state signals)."),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
     form: Annotated[QueryFormat, typer.Option("--format")] = QueryFormat.TABLE,

@@ -9,7 +9,7 @@ model: ``--model`` or the one recorded by the last ``omp run``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -19,7 +19,6 @@ import pyarrow as pa
 from omp.cli.remote import RemoteReader, live_instance
 from omp.core.errors import HistorianUnavailableError, OmpError
 from omp.core.time import Micros
-from omp.historian.types import Agg
 from omp.runtime.instance import INSTANCE_FILE, recorded_model
 from omp.runtime.platform import Platform
 from omp.runtime.query import QueryService
@@ -33,9 +32,11 @@ class Reader(Protocol):
         self, pattern: str, *, start: Micros, end: Micros, page: int
     ) -> Iterator[pa.Table]: ...
 
-    def aggregate(
-        self, pattern: str, *, start: Micros, end: Micros, every: Micros, aggs: Sequence[Agg]
-    ) -> pa.Table: ...
+    def buckets(
+        self, pattern: str, *, start: Micros, end: Micros, every: Micros, agg: str
+    ) -> pa.Table:
+        """Aggregates (``avg,max``) or ``time_in_state`` per bucket."""
+        ...
 
 
 class LocalReader:
@@ -55,10 +56,10 @@ class LocalReader:
                 return
             cursor = result.next_cursor
 
-    def aggregate(
-        self, pattern: str, *, start: Micros, end: Micros, every: Micros, aggs: Sequence[Agg]
+    def buckets(
+        self, pattern: str, *, start: Micros, end: Micros, every: Micros, agg: str
     ) -> pa.Table:
-        return self._queries.aggregate(pattern, start=start, end=end, every=every, aggs=aggs)
+        return self._queries.buckets(pattern, start=start, end=end, every=every, agg=agg)
 
 
 def _locked_message(settings: Settings, exc: OmpError) -> str:

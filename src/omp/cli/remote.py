@@ -6,7 +6,7 @@ same whether the query runs here or through the API. Pages travel as Arrow.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ import pyarrow.ipc as ipc
 
 from omp.core.errors import OmpError, UnknownSignalError
 from omp.core.time import Micros, format_duration, to_rfc3339
-from omp.historian.types import Agg
 from omp.runtime.instance import InstanceInfo, read_instance
 from omp.runtime.query import QueryError
 
@@ -75,15 +74,15 @@ class RemoteReader:
                 return
             params["cursor"] = cursor
 
-    def aggregate(
-        self, pattern: str, *, start: Micros, end: Micros, every: Micros, aggs: Sequence[Agg]
+    def buckets(
+        self, pattern: str, *, start: Micros, end: Micros, every: Micros, agg: str
     ) -> pa.Table:
         params = {
             "pattern": pattern,
             "from": to_rfc3339(start),
             "to": to_rfc3339(end),
             "every": format_duration(every),
-            "agg": ",".join(a.value for a in aggs),
+            "agg": agg,
             "format": "arrow",
         }
         return ipc.open_stream(self._get("/query", params).content).read_all()

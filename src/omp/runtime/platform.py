@@ -68,7 +68,7 @@ class Platform:
         self.ingest = Ingest(
             IngestRegistry(registry), historian=historian, bus=self.bus, clock=clock
         )
-        self.queries = QueryService(registry, historian)
+        self.queries = QueryService(registry, historian, clock=clock)
         self._services: list[Service] = []
         self._started: list[Service] = []
         self._running = False

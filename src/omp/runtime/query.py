@@ -12,19 +12,23 @@ Cursor(ts=5, signal_id=7)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import pyarrow as pa
 
 from omp.core.errors import OmpError, UnknownSignalError
-from omp.core.time import Micros
-from omp.historian.types import Agg, AggregateQuery, Cursor, RawQuery
-from omp.runtime.results import present_aggregate, present_raw
+from omp.core.time import Clock, Micros, system_clock
+from omp.historian.types import Agg, AggregateQuery, Cursor, RawQuery, StateQuery
+from omp.runtime.results import present_aggregate, present_raw, present_states
 
 DEFAULT_PAGE = 10_000
 MAX_PAGE = 1_000_000
+TIME_IN_STATE = "time_in_state"
+"""The aggregate name that asks for time spent in each state (state signals only)."""
+MAX_BUCKETS = 5_000_000
+"""The most (signal, bucket) cells one aggregate query may ask for; protects the server."""
 
 
 class QueryError(OmpError, ValueError):
@@ -44,6 +48,8 @@ class SignalView(Protocol):
     def unit(self) -> str | None: ...
     @property
     def datatype(self) -> str: ...
+    @property
+    def states(self) -> Mapping[int, str]: ...
 
 
 class SignalResolver(Protocol):
@@ -60,6 +66,7 @@ class HistorianReads(Protocol):
     def read_raw(self, query: RawQuery) -> tuple[pa.Table, Cursor | None]: ...
     def aggregate(self, query: AggregateQuery) -> pa.Table: ...
     def latest(self, signal_ids: Sequence[int]) -> pa.Table: ...
+    def state_durations(self, query: StateQuery) -> pa.Table: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +113,24 @@ def _check_limit(limit: int) -> None:
         raise QueryError(f"limit {limit} is out of range; use 1 to {MAX_PAGE}")
 
 
+def _check_cells(signals: int, start: Micros, end: Micros, every: Micros) -> None:
+    buckets = -(-(end - start) // every)
+    if signals * buckets > MAX_BUCKETS:
+        raise QueryError(
+            f"{signals} signals x {buckets} buckets is more than {MAX_BUCKETS} cells; "
+            "use a wider bucket (every) or a shorter range"
+        )
+
+
 class QueryService:
     """Read queries by path or glob. Thread-safe as far as the historian's reads are."""
 
-    def __init__(self, resolver: SignalResolver, reads: HistorianReads) -> None:
+    def __init__(
+        self, resolver: SignalResolver, reads: HistorianReads, *, clock: Clock = system_clock
+    ) -> None:
         self._resolver = resolver
         self._reads = reads
+        self._clock = clock
 
     @property
     def model_version(self) -> str:
@@ -149,9 +168,33 @@ class QueryService:
         signals = [s for s in self.signals(pattern) if s.datatype != "string"]
         if not signals:
             raise QueryError(f"pattern {pattern!r} matches only text signals (no aggregates)")
+        _check_cells(len(signals), start, end, every)
         query = AggregateQuery(tuple(s.id for s in signals), start, end, every, tuple(aggs))
         table = self._reads.aggregate(query)
         return present_aggregate(table, {s.id: s.path for s in signals}, tuple(aggs))
+
+    def buckets(
+        self, pattern: str, *, start: Micros, end: Micros, every: Micros, agg: str
+    ) -> pa.Table:
+        """Aggregates named in ``agg`` (``avg,max``), or ``time_in_state`` alone."""
+        names = [name.strip().lower() for name in agg.split(",")]
+        if TIME_IN_STATE not in names:
+            return self.aggregate(pattern, start=start, end=end, every=every, aggs=parse_aggs(agg))
+        if len(names) > 1:
+            raise QueryError(f"{TIME_IN_STATE} cannot be combined with other aggregates")
+        return self.time_in_state(pattern, start=start, end=end, every=every)
+
+    def time_in_state(self, pattern: str, *, start: Micros, end: Micros, every: Micros) -> pa.Table:
+        """Seconds each matched state signal spent in each state, per bucket."""
+        _check_range(start, end)
+        signals = [s for s in self.signals(pattern) if s.kind == "state"]
+        if not signals:
+            raise QueryError(f"pattern {pattern!r} matches no state signal")
+        _check_cells(len(signals), start, end, every)
+        query = StateQuery(tuple(s.id for s in signals), start, end, every, now=self._clock())
+        table = self._reads.state_durations(query)
+        labels = {(s.id, code): label for s in signals for code, label in s.states.items()}
+        return present_states(table, {s.id: s.path for s in signals}, labels)
 
     def latest(self, pattern: str) -> pa.Table:
         """The newest point of each matched signal that has one."""

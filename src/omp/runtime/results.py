@@ -7,7 +7,9 @@ Arrow tables at once (no object per row) and define the public result schemas:
 * raw and latest: ``path`` string, ``ts`` timestamp[us, UTC], ``value``
   float64, ``text`` string, ``quality`` string (good, uncertain, bad);
 * aggregates: ``path``, ``bucket`` timestamp[us, UTC], then one float64
-  column per aggregate, named by it.
+  column per aggregate, named by it;
+* time in state: ``path``, ``bucket``, ``state`` int64, ``label`` string (from
+  the model's state names), ``seconds`` float64.
 """
 
 from __future__ import annotations
@@ -83,3 +85,44 @@ def present_aggregate(table: pa.Table, paths: Mapping[int, str], aggs: Sequence[
     ]
     columns += [pc.cast(table.column(agg.value), pa.float64()) for agg in aggs]
     return pa.table(columns, schema=schema)
+
+
+STATE_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("bucket", UTC_TS),
+        ("state", pa.int64()),
+        ("label", pa.string()),
+        ("seconds", pa.float64()),
+    ]
+)
+
+
+def present_states(
+    table: pa.Table, paths: Mapping[int, str], labels: Mapping[tuple[int, int], str]
+) -> pa.Table:
+    """A historian state-durations table with paths, state labels and seconds.
+
+    ``labels`` maps ``(signal_id, state code)`` to the model's name of the
+    state; codes the model does not name get no label.
+    """
+    if table.num_rows == 0:
+        return STATE_SCHEMA.empty_table()
+    state = pc.cast(table.column("state"), pa.int64())
+    # few distinct (signal, state) pairs: label them through a small lookup table
+    keys = pc.binary_join_element_wise(
+        pc.cast(table.column("signal_id"), pa.string()), pc.cast(state, pa.string()), ":"
+    )
+    known = pa.array([f"{sid}:{code}" for sid, code in labels], type=pa.string())
+    names = pa.array(list(labels.values()), type=pa.string())
+    seconds = pc.divide(pc.cast(table.column("duration"), pa.float64()), 1_000_000.0)
+    return pa.table(
+        [
+            _paths_column(table.column("signal_id"), paths),
+            _as_utc(table.column("bucket")),
+            state,
+            names.take(pc.index_in(keys, value_set=known)),
+            seconds,
+        ],
+        schema=STATE_SCHEMA,
+    )

@@ -34,6 +34,9 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
         running.ingest.submit(PointBatch.of([temp] * 120, ts, [float(i) for i in range(120)]))
         running.ingest.submit(PointBatch.of([power] * 120, ts, [2.0] * 120))
         running.ingest.submit(TextBatch.of([order], [T0], ["PO-1"]))
+        state = running.registry.signal(f"{MILL}/state").id
+        steps = [T0, T0 + 30 * US_PER_SECOND, T0 + 90 * US_PER_SECOND]
+        running.ingest.submit(PointBatch.of([state] * 3, steps, [1.0, 2.0, 1.0]))
         running.ingest.submit(PointBatch.of([temp], [T0 + 1], [float("nan")]))
         running.historian.flush(10)
         yield running
@@ -60,9 +63,9 @@ def test_health_reports_model_historian_and_rejects(
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["model_version"] == platform.registry.version
-    assert body["historian"]["points_written"] == 240
+    assert body["historian"]["points_written"] == 243
     assert body["historian"]["text_written"] == 1
-    assert body["ingest"] == {"accepted": 241, "rejected": {"not_finite": 1}}
+    assert body["ingest"] == {"accepted": 244, "rejected": {"not_finite": 1}}
 
 
 def test_signals_by_glob_carry_kind_unit_and_datatype(client: httpx.Client) -> None:
@@ -154,6 +157,7 @@ def test_relative_times_count_from_the_platform_clock(client: httpx.Client) -> N
         ({"to": "2025-01-01T00:00:00Z"}, "empty"),
         ({"cursor": "garbage"}, "cursor"),
         ({"limit": 0}, "limit"),
+        ({"every": "1us", "from": "2025-01-01T00:00:00Z"}, "wider bucket"),
     ],
 )
 def test_bad_queries_are_400_and_say_why(
@@ -177,7 +181,42 @@ def test_latest_gives_the_newest_point_per_signal(client: httpx.Client) -> None:
         f"{MILL}/spindle_temp",
         f"{MILL}/spindle_power",
         f"{MILL}/current_order",
+        f"{MILL}/state",
     }
     assert by_path[f"{MILL}/spindle_temp"]["value"] == 119.0
     assert by_path[f"{MILL}/spindle_temp"]["ts"] == "2026-01-01T00:01:59.000000Z"
     assert by_path[f"{MILL}/current_order"]["text"] == "PO-1"
+
+
+def test_time_in_state_with_the_model_state_names(client: httpx.Client) -> None:
+    body = client.get(
+        "/query",
+        params={
+            "pattern": "acme/**/mill_01/*",
+            "from": "2026-01-01T00:00:00Z",
+            "to": "2026-01-01T00:02:00Z",
+            "every": "1m",
+            "agg": "time_in_state",
+        },
+    ).json()
+    rows = [(r["bucket"][14:16], r["label"], r["seconds"]) for r in body["rows"]]
+    assert rows == [
+        ("00", "producing", 30.0),
+        ("00", "down", 30.0),
+        ("01", "producing", 30.0),
+        ("01", "down", 30.0),
+    ]
+    assert {r["path"] for r in body["rows"]} == {f"{MILL}/state"}
+
+
+def test_time_in_state_stands_alone(client: httpx.Client) -> None:
+    response = client.get(
+        "/query", params=_q(pattern=f"{MILL}/state", every="1m", agg="avg,time_in_state")
+    )
+    assert response.status_code == 400
+    assert "cannot be combined" in response.json()["detail"]
+    response = client.get(
+        "/query", params=_q(pattern=f"{MILL}/spindle_temp", every="1m", agg="time_in_state")
+    )
+    assert response.status_code == 400
+    assert "no state signal" in response.json()["detail"]

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Response
 from omp.api.deps import PlatformDep
 from omp.core.time import parse_duration, parse_time
 from omp.runtime.formats import OutputFormat, csv_ready, to_bytes
-from omp.runtime.query import DEFAULT_PAGE, QueryError, parse_aggs
+from omp.runtime.query import DEFAULT_PAGE, QueryError
 
 router = APIRouter(tags=["query"])
 
@@ -60,8 +60,8 @@ def query(
     queries = platform.queries
     next_cursor: str | None = None
     if every is not None:
-        width, aggs = parse_duration(every), parse_aggs(agg or "avg")
-        table = queries.aggregate(pattern, start=first, end=last, every=width, aggs=aggs)
+        width = parse_duration(every)
+        table = queries.buckets(pattern, start=first, end=last, every=width, agg=agg or "avg")
     elif agg is not None:
         raise QueryError("agg needs every (the bucket width, e.g. every=1m)")
     else:
