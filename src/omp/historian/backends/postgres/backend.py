@@ -198,7 +198,7 @@ class PostgresBackend:
                 self._url,
                 self._names.schema,
                 "prepare the writer",
-                lambda: writer.create_staging(conn, self._names),
+                lambda: writer.prepare_connection(conn),
             )
             self._writer = conn
         return self._writer

@@ -2,8 +2,8 @@
 
 Points newer than their signal's high-water mark (see ``writer``) come after
 every stored point of that signal, so their partials, computed with numpy,
-fold into the stored rows exactly: one staging COPY and one upsert per tier,
-no raw point read back.
+fold into the stored rows exactly: one upsert per tier from array
+parameters (``fold_cte``), no raw point read back.
 
 Late points (a replay, late data, a history import) may land between stored
 points: the buckets they touch are recomputed, minutes from raw points (one
@@ -22,25 +22,25 @@ from omp.historian.backends.postgres.algebra import (
     raw_partials,
     step,
 )
+from omp.historian.backends.postgres.arrays import PgArray, array
 from omp.historian.backends.postgres.copy_binary import PgType, encode_copy
 from omp.historian.backends.postgres.partials import Partials
 from omp.historian.backends.postgres.sqltext import Names, id_list, query, ts_literal
 from omp.historian.types import Tier
 
 _COLUMNS = ", ".join(("signal_id", "bucket", *ALL_FIELDS))
-_STAGE = {Tier.MINUTE: "omp_stage_1m", Tier.HOUR: "omp_stage_1h"}
+_TYPES: tuple[str, ...] = (
+    *("int4", "int8", "int8"),
+    *("float8", "float8", "float8"),
+    *("int8", "float8", "int8", "float8"),
+    *("float8", "float8", "float8"),
+)
+"""SQL element types of the rollup columns, in table order."""
 _REDO = "omp_redo"
 
 
-def create_staging(conn: psycopg.Connection[tuple[object, ...]], names: Names) -> None:
-    """Session-local staging tables, emptied at every commit."""
-    for tier, stage_table in _STAGE.items():
-        conn.execute(
-            query(
-                f"CREATE TEMP TABLE IF NOT EXISTS {stage_table}"
-                f" (LIKE {names.rollup[tier.value]}) ON COMMIT DELETE ROWS"
-            )
-        )
+def create_staging(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """The session-local redo list of the late path, emptied at every commit."""
     conn.execute(
         query(
             f"CREATE TEMP TABLE IF NOT EXISTS {_REDO}"
@@ -49,17 +49,19 @@ def create_staging(conn: psycopg.Connection[tuple[object, ...]], names: Names) -
     )
 
 
-def stage(conn: psycopg.Connection[tuple[object, ...]], tier: Tier, partials: Partials) -> None:
-    """Copy a batch's partials of ``tier`` into its staging table."""
-    with conn.cursor().copy(
-        query(f"COPY {_STAGE[tier]} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)")
-    ) as copy:
-        copy.write(encode_copy(partials.copy_columns()))
+def fold_cte(names: Names, tier: Tier) -> str:
+    """An upsert folding partials given as 13 array parameters (table column order).
+
+    Meant as a data-modifying CTE of the writer's one statement per flush.
+    The partials' points must all follow the stored ones of their signal.
+    """
+    unnest = ", ".join(f"%s::{t}[]" for t in _TYPES)
+    return _append_merge(names.rollup[tier.value], f"SELECT * FROM unnest({unnest})")
 
 
-def fold(conn: psycopg.Connection[tuple[object, ...]], names: Names, tier: Tier) -> None:
-    """Fold staged partials, whose points all follow the stored ones, into ``tier``."""
-    conn.execute(query(_append_merge(names.rollup[tier.value], _STAGE[tier])))
+def fold_params(partials: Partials) -> list[PgArray]:
+    """The 13 array parameters of ``fold_cte`` for ``partials``."""
+    return [array(pg_type, values) for pg_type, values in partials.copy_columns()]
 
 
 def recompute_late(
@@ -125,7 +127,7 @@ def _overwrite(table: str, select: str) -> str:
     )
 
 
-def _append_merge(table: str, stage_table: str) -> str:
+def _append_merge(table: str, source: str) -> str:
     """Upsert staged partials whose points all come after the stored row's.
 
     In ``SET``, ``r.*`` is the stored row before the update, ``EXCLUDED.*`` the
@@ -133,7 +135,7 @@ def _append_merge(table: str, stage_table: str) -> str:
     """
     e = "EXCLUDED"
     return (
-        f"INSERT INTO {table} AS r ({_COLUMNS}) SELECT {_COLUMNS} FROM {stage_table}"
+        f"INSERT INTO {table} AS r ({_COLUMNS}) {source}"
         " ON CONFLICT (signal_id, bucket) DO UPDATE SET"
         f" n = r.n + {e}.n, s = r.s + {e}.s,"
         f" mn = least(r.mn, {e}.mn), mx = greatest(r.mx, {e}.mx),"

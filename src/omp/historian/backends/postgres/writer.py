@@ -25,8 +25,9 @@ import psycopg
 
 from omp.core.batch import PointBatch, TextBatch
 from omp.core.events import Event
+from omp.historian.backends.postgres import arrays, rollups
 from omp.historian.backends.postgres import events as event_sql
-from omp.historian.backends.postgres import rollups
+from omp.historian.backends.postgres.arrays import array
 from omp.historian.backends.postgres.copy_binary import TS_MIN_US, PgType, encode_copy
 from omp.historian.backends.postgres.partials import coarsen, compute_partials
 from omp.historian.backends.postgres.partitions import PartitionManager
@@ -36,7 +37,6 @@ from omp.historian.types import Tier, WriteStats
 _POINT_COLUMNS = "ts, value, signal_id, quality"
 _STAGE_POINTS = "omp_stage_points"
 _STAGE_TEXT = "omp_stage_text"
-_STAGE_LATEST = "omp_stage_latest"
 
 
 def first_occurrences(
@@ -64,8 +64,8 @@ class WriterSetup:
     """``None`` when TimescaleDB manages the chunks."""
 
 
-def create_staging(conn: psycopg.Connection[tuple[object, ...]], names: Names) -> None:
-    """Session-local staging tables for the replay path, emptied at every commit."""
+def prepare_connection(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Session-local staging tables for the late path, and the array parameter dumpers."""
     conn.execute(
         query(
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_POINTS}"
@@ -78,13 +78,8 @@ def create_staging(conn: psycopg.Connection[tuple[object, ...]], names: Names) -
             " (signal_id int4, ts int8, value text, quality int2) ON COMMIT DELETE ROWS"
         )
     )
-    conn.execute(
-        query(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_LATEST}"
-            " (signal_id int4, ts int8, value float8, quality int2) ON COMMIT DELETE ROWS"
-        )
-    )
-    rollups.create_staging(conn, names)
+    rollups.create_staging(conn)
+    arrays.register(conn)
 
 
 def write_flush(
@@ -121,14 +116,7 @@ def _write_points(
     new = batch.take(fresh)
     if len(new):
         _copy(conn, names.points, new)
-        minutes = compute_partials(new.signal_id, new.ts, new.value, width=Tier.MINUTE.width)
-        for tier, partials in (
-            (Tier.MINUTE, minutes),
-            (Tier.HOUR, coarsen(minutes, width=Tier.HOUR.width)),
-        ):
-            rollups.stage(conn, tier, partials)
-            rollups.fold(conn, names, tier)
-        _advance_marks(conn, names, new)
+        _fold_and_advance(conn, names, new)
     if len(new) == len(batch):
         return len(new)
     late = batch.take(~fresh)
@@ -158,33 +146,31 @@ def _lock_marks(
     return marks
 
 
-def _advance_marks(
+def _fold_and_advance(
     conn: psycopg.Connection[tuple[object, ...]], names: Names, new: PointBatch
 ) -> None:
-    """Move each signal's mark (and latest point) to its newest new point."""
+    """Fold the new points into both rollup tiers and advance the marks: one statement."""
+    minutes = compute_partials(new.signal_id, new.ts, new.value, width=Tier.MINUTE.width)
+    hours = coarsen(minutes, width=Tier.HOUR.width)
     last = np.append(np.flatnonzero(new.signal_id[1:] != new.signal_id[:-1]), len(new) - 1)
     tip = new.take(last)
-    with conn.cursor().copy(
-        query(f"COPY {_STAGE_LATEST} (signal_id, ts, value, quality) FROM STDIN (FORMAT BINARY)")
-    ) as copy:
-        copy.write(
-            encode_copy(
-                [
-                    (PgType.INT4, tip.signal_id),
-                    (PgType.INT8, tip.ts),
-                    (PgType.FLOAT8, tip.value),
-                    (PgType.INT2, tip.quality.astype(np.int16)),
-                ]
-            )
-        )
-    conn.execute(
-        query(
-            f"INSERT INTO {names.latest} AS l (signal_id, ts, value, quality)"
-            f" SELECT signal_id, ts, value, quality FROM {_STAGE_LATEST}"
-            " ON CONFLICT (signal_id) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value,"
-            " quality = EXCLUDED.quality, retained = true WHERE EXCLUDED.ts > l.ts"
-        )
+    statement = (
+        f"WITH m AS ({rollups.fold_cte(names, Tier.MINUTE)}),"
+        f" h AS ({rollups.fold_cte(names, Tier.HOUR)})"
+        f" INSERT INTO {names.latest} AS l (signal_id, ts, value, quality)"
+        " SELECT * FROM unnest(%s::int4[], %s::int8[], %s::float8[], %s::int2[])"
+        " ON CONFLICT (signal_id) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value,"
+        " quality = EXCLUDED.quality, retained = true WHERE EXCLUDED.ts > l.ts"
     )
+    params = [
+        *rollups.fold_params(minutes),
+        *rollups.fold_params(hours),
+        array(PgType.INT4, tip.signal_id),
+        array(PgType.INT8, tip.ts),
+        array(PgType.FLOAT8, tip.value),
+        array(PgType.INT2, tip.quality.astype(np.int16)),
+    ]
+    conn.execute(query(statement), params)
 
 
 def _copy(conn: psycopg.Connection[tuple[object, ...]], table: str, batch: PointBatch) -> None:
