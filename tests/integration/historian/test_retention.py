@@ -5,6 +5,7 @@ from __future__ import annotations
 from omp.historian.backend import HistorianBackend
 from omp.historian.types import Agg, AggregateQuery, RawQuery, Tier
 from tests.integration.historian._helpers import T0, H, M, S, ids, rows, write_points, write_text
+from tests.integration.historian.conftest import BackendFactory
 
 
 def _raw_ts(backend: HistorianBackend, sid: int) -> list[int]:
@@ -44,3 +45,23 @@ def test_rollups_outlive_raw_and_have_their_own_cutoffs(backend: HistorianBacken
 def test_nothing_to_delete(backend: HistorianBackend) -> None:
     (a,) = ids(backend, "a")
     assert backend.delete_before(Tier.RAW, [(T0, [a]), (T0, [])]) == 0
+
+
+def test_a_point_after_raw_retention_never_duplicates_a_rollup_bucket(
+    backend_factory: BackendFactory,
+) -> None:
+    backend = backend_factory()
+    (a,) = ids(backend, "a")
+    write_points(backend, [a, a], [T0 + 5 * S, T0 + 10 * S], [1.0, 2.0])
+    backend.delete_before(Tier.RAW, [(T0 + H, [a])])
+    backend.close()
+    backend = backend_factory()  # no raw point of the signal is left
+    write_points(backend, [a], [T0 + 20 * S], [3.0])
+    for every in (M, H):
+        q = AggregateQuery((a,), T0, T0 + H, every, (Agg.COUNT, Agg.LAST))
+        for tier in (Tier.MINUTE, Tier.HOUR):
+            if every % tier.width == 0:
+                got = rows(backend.aggregate(q, tier))
+                assert [r["bucket"] for r in got] == [T0], (every, tier)
+                assert got[0]["last"] == 3.0
+    backend.close()

@@ -109,8 +109,7 @@ class DuckDBBackend:
             con.execute("BEGIN")
             try:
                 stored = insert_points(con, points, marks)
-                rollups.extend(con, stored.appended, self._marks)
-                rollups.recompute(con, stored.late.signal_id, stored.late.ts)
+                rollups.refresh(con, stored, self._marks)
                 text_stored = insert_text(con, text) if text is not None and len(text) else 0
                 event_count = self._write_events(con, events)
                 con.execute("COMMIT")

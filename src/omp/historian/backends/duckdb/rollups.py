@@ -22,7 +22,7 @@ from omp.core.batch import PointBatch
 from omp.historian.backends.duckdb import numpy_partials
 from omp.historian.backends.duckdb.partials import ALL_FIELDS, merge_partials, raw_partials
 from omp.historian.backends.duckdb.schema import fetch_table
-from omp.historian.backends.duckdb.write import HighWater
+from omp.historian.backends.duckdb.write import NO_MARK, HighWater, Inserted
 from omp.historian.types import Tier
 
 _MINUTE = Tier.MINUTE.width
@@ -37,6 +37,24 @@ def touched(signal_id: npt.NDArray[np.int32], ts: npt.NDArray[np.int64], width: 
     keep = np.ones(len(order), dtype=np.bool_)
     keep[1:] = (sid[1:] != sid[:-1]) | (b[1:] != b[:-1])
     return pa.table({"signal_id": sid[keep], "bucket": b[keep]})
+
+
+def refresh(con: duckdb.DuckDBPyConnection, stored: Inserted, prior: HighWater) -> None:
+    """Bring the rollups up to date with one flush's inserted rows.
+
+    Appended rows of signals that had stored points extend the rollups; late
+    rows, and the rows of signals with no stored raw point (whose buckets may
+    still hold rollups that outlived raw retention), are recomputed from raw.
+    """
+    rows = stored.appended
+    known = prior.of(rows.signal_id) != NO_MARK
+    extend(con, rows.take(known), prior)
+    unknown = rows.take(~known)
+    recompute(
+        con,
+        np.concatenate([unknown.signal_id, stored.late.signal_id]),
+        np.concatenate([unknown.ts, stored.late.ts]),
+    )
 
 
 def recompute(

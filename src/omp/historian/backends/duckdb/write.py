@@ -21,7 +21,9 @@ import pyarrow as pa
 from omp.core.batch import PointBatch, TextBatch
 from omp.historian.backends.duckdb.schema import fetch_table
 
-_NONE = np.iinfo(np.int64).min
+NO_MARK = np.iinfo(np.int64).min
+"""The mark of a signal with no stored point."""
+_NONE = NO_MARK
 
 
 class HighWater:
