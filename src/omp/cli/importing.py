@@ -23,6 +23,7 @@ from rich.table import Table
 from omp.cli._output import EXIT_FAILED, EXIT_PARTIAL, err, fail, guarded
 from omp.cli.options import ConfigOpt, DataDirOpt, HistorianOpt, ModelOpt, settings_from
 from omp.cli.remote import live_instance
+from omp.runtime.formats import OutputFormat, TableWriter, open_writer
 from omp.runtime.importing import (
     BadRow,
     ImportReport,
@@ -30,6 +31,7 @@ from omp.runtime.importing import (
     SignalTable,
     import_source,
     open_source,
+    rejects_schema,
 )
 from omp.runtime.instance import recorded_model
 from omp.runtime.platform import Platform
@@ -47,7 +49,15 @@ def _progress() -> Progress:
     )
 
 
-def _run(platform: Platform, source: ImportSource) -> ImportReport:
+def _rejects_writer(path: Path, source: ImportSource) -> TableWriter:
+    formats = {".csv": OutputFormat.CSV, ".parquet": OutputFormat.PARQUET}
+    fmt = formats.get(path.suffix.lower())
+    if fmt is None:
+        raise fail(f"--rejects {path}: use a .csv or .parquet file name")
+    return open_writer(fmt, path, rejects_schema(source.position_label))
+
+
+def _run(platform: Platform, source: ImportSource, rejects: TableWriter | None) -> ImportReport:
     registry = platform.registry
     signals = SignalTable(
         ids=registry.ids, text_ids=frozenset(s.id for s in registry.signals if s.is_text)
@@ -60,6 +70,7 @@ def _run(platform: Platform, source: ImportSource) -> ImportReport:
             ingest=platform.ingest,
             flush=platform.historian.flush,
             progress=lambda rows: bar.advance(task, rows),
+            rejects=rejects,
         )
 
 
@@ -97,6 +108,10 @@ def import_(
     model: ModelOpt = None,
     data_dir: DataDirOpt = None,
     historian: HistorianOpt = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option("--rejects", help="Write every rejected row to this .csv or .parquet file."),
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Import history from CSV or Parquet: good rows land, bad rows are reported."""
@@ -109,9 +124,16 @@ def import_(
         )
     source = open_source(file)  # a broken file fails here, before anything is opened
     model_file = model if model is not None else recorded_model(settings.data_dir)
-    with Platform.open(settings, model_file=model_file, with_retention=False) as platform:
-        report = _run(platform, source)
+    writer = _rejects_writer(rejects, source) if rejects is not None else None
+    try:
+        with Platform.open(settings, model_file=model_file, with_retention=False) as platform:
+            report = _run(platform, source, writer)
+    finally:
+        if writer is not None:
+            writer.close()
     _print_report(report)
+    if rejects is not None:
+        err.print(f"every rejected row is in {rejects}", highlight=False)
     if report.rejected_total and not report.accepted:
         raise typer.Exit(EXIT_FAILED)
     if report.rejected_total:

@@ -180,3 +180,15 @@ def test_run_on_a_busy_port_fails_cleanly(tmp_path: Path, history: Path) -> None
     # the historian was released: import works right away
     code, _ = _import(data, history)
     assert code == 3
+
+
+def test_rejects_file_lists_every_bad_row(tmp_path: Path, history: Path) -> None:
+    target = tmp_path / "rejects.csv"
+    code, text = _import(tmp_path / "data", history, "--rejects", str(target))
+    assert code == 3
+    assert str(target) in text
+    rows = pacsv.read_csv(target).to_pylist()
+    assert [(r["line"], r["reason"]) for r in rows] == [
+        (183, "naive_timestamp"),
+        (184, "unknown_signal"),
+    ]

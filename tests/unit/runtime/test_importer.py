@@ -174,3 +174,52 @@ def test_unknown_file_types_and_missing_files_are_named(tmp_path: Path) -> None:
     fake.write_text("not parquet")
     with pytest.raises(ImportFileError, match="not a readable Parquet file"):
         open_source(fake)
+
+
+class CollectRejects:
+    def __init__(self) -> None:
+        self.tables: list[pa.Table] = []
+
+    def write(self, table: pa.Table) -> None:
+        self.tables.append(table)
+
+    def all(self) -> pa.Table:
+        return pa.concat_tables(self.tables)
+
+
+def test_every_rejected_row_can_be_written_out(tmp_path: Path, registry: Registry) -> None:
+    rows = ["path,ts,value"]
+    rows += [f"{TEMP},2026-01-01T00:00:{i:02d}Z,{'nan' if i % 3 == 0 else i}" for i in range(30)]
+    rows.append(f"{TEMP},oops")
+    path = _csv(tmp_path, "\n".join(rows) + "\n")
+    historian = RecordingHistorian()
+    ingest = Ingest(IngestRegistry(registry), historian=historian, bus=Bus())
+    collected = CollectRejects()
+    report = import_source(
+        open_source(path),
+        signals=SignalTable(ids=registry.ids, text_ids=frozenset()),
+        ingest=ingest,
+        flush=historian.flush,
+        rejects=collected,
+    )
+    table = collected.all()
+    assert table.column_names == ["line", "reason", "path", "ts", "value", "detail"]
+    assert report.rejected_total == table.num_rows == 11
+    by_line = {r["line"]: r for r in table.to_pylist()}
+    assert by_line[2]["reason"] == "not_finite"
+    assert by_line[2]["value"] == "nan"
+    assert by_line[32]["detail"] == "wrong number of cells for the header"
+    assert sorted(by_line) == [*range(2, 32, 3), 32]
+
+
+def test_the_examples_are_the_first_bad_rows_of_the_file(
+    tmp_path: Path, registry: Registry
+) -> None:
+    # numeric rejects early in the file, decoder rejects later: examples follow the file
+    rows = ["path,ts,value"]
+    rows += [f"{TEMP},2026-01-01T00:00:{i:02d}Z,inf" for i in range(12)]
+    rows += [f"{TEMP},2026-01-01T00:01:{i:02d},1" for i in range(12)]
+    path = _csv(tmp_path, "\n".join(rows) + "\n")
+    report, _, _ = _import(path, registry)
+    assert [b.position for b in report.examples] == list(range(2, 12))
+    assert {b.reason for b in report.examples} == {RejectReason.NOT_FINITE}

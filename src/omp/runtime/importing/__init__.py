@@ -4,8 +4,10 @@ from omp.runtime.importing.importer import (
     BadRow,
     ImportInterruptedError,
     ImportReport,
+    RejectsWriter,
     SignalTable,
     import_source,
+    rejects_schema,
 )
 from omp.runtime.importing.source import ImportFileError, ImportSource, Layout, open_source
 
@@ -16,7 +18,9 @@ __all__ = [
     "ImportReport",
     "ImportSource",
     "Layout",
+    "RejectsWriter",
     "SignalTable",
     "import_source",
     "open_source",
+    "rejects_schema",
 ]

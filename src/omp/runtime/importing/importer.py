@@ -103,29 +103,62 @@ def _cell(column: pa.Array | None, row: int) -> str:
     return "" if value is None else str(value)
 
 
+_REASON_LABELS = pa.array([reason.value for reason in RejectReason], type=pa.string())
+MALFORMED_RECORD = "wrong number of cells for the header"
+
+
+class RejectsWriter(Protocol):
+    """Where every rejected row goes, as a table: position, reason, path, ts, value, detail."""
+
+    def write(self, table: pa.Table) -> None: ...
+
+
+def rejects_schema(position_label: str) -> pa.Schema:
+    """The columns of a rejects file; the first is named ``line`` (CSV) or ``row`` (Parquet)."""
+    names = (position_label, "reason", "path", "ts", "value", "detail")
+    return pa.schema([(names[0], pa.int64())] + [(name, pa.string()) for name in names[1:]])
+
+
+def _text_of(column: pa.Array | None, rows: pa.Array) -> pa.Array:
+    if column is None:
+        return pa.nulls(len(rows), type=pa.string())
+    return pc.cast(column, pa.string()).take(rows)
+
+
 class _Run:
     """The state of one import while it runs."""
 
-    def __init__(self, source: ImportSource, signals: SignalTable, ingest: IngestPort) -> None:
+    def __init__(
+        self,
+        source: ImportSource,
+        signals: SignalTable,
+        ingest: IngestPort,
+        rejects: RejectsWriter | None,
+    ) -> None:
         self.signals = signals
         self.ingest = ingest
+        self.rejects = rejects
+        self.schema = rejects_schema(source.position_label)
         self.report = ImportReport(source.file, source.layout, source.position_label)
         malformed = source.malformed_positions
         if len(malformed):
-            self.report.points += len(malformed)
-            self.report.rejected[RejectReason.MALFORMED] += len(malformed)
-            ingest.record_rejects(RejectReason.MALFORMED, len(malformed))
-            for line in malformed[:MAX_EXAMPLES]:
-                self.report.examples.append(
-                    BadRow(
-                        int(line),
-                        RejectReason.MALFORMED,
-                        "",
-                        "",
-                        "",
-                        detail="wrong number of cells for the header",
-                    )
-                )
+            self._malformed_records(malformed)
+
+    def _malformed_records(self, lines: npt.NDArray[np.int64]) -> None:
+        count = len(lines)
+        self.report.points += count
+        self.report.rejected[RejectReason.MALFORMED] += count
+        self.ingest.record_rejects(RejectReason.MALFORMED, count)
+        self.report.examples += [
+            BadRow(int(line), RejectReason.MALFORMED, "", "", "", detail=MALFORMED_RECORD)
+            for line in lines[:MAX_EXAMPLES]
+        ]
+        if self.rejects is not None:
+            empty = pa.nulls(count, type=pa.string())
+            reason = pa.array([RejectReason.MALFORMED.value] * count, type=pa.string())
+            detail = pa.array([MALFORMED_RECORD] * count, type=pa.string())
+            columns = [pa.array(lines), reason, empty, empty, empty, detail]
+            self.rejects.write(pa.table(columns, schema=self.schema))
 
     def chunk(self, chunk: Chunk) -> None:
         n = len(chunk)
@@ -151,6 +184,9 @@ class _Run:
             rows = np.flatnonzero(as_text)
             text = pc.cast(chunk.value, pa.string()).take(pa.array(rows))
             self._submit(chunk, rows, TextBatch(signal_id[rows], ts[rows], text, quality[rows]))
+        # Chunks come in file order, so keeping the lowest positions keeps the first bad rows.
+        self.report.examples.sort(key=lambda bad: bad.position)
+        del self.report.examples[MAX_EXAMPLES:]
 
     def _submit(
         self, chunk: Chunk, rows: npt.NDArray[np.int64], batch: PointBatch | TextBatch
@@ -174,8 +210,7 @@ class _Run:
             self.report.rejected[reason] += int(count)
             if count_in_ingest:  # ingest counts its own rejects; the decoder's are told to it
                 self.ingest.record_rejects(reason, int(count))
-        room = MAX_EXAMPLES - len(self.report.examples)
-        for row, code in list(zip(rows, codes, strict=True))[: max(room, 0)]:
+        for row, code in zip(rows[:MAX_EXAMPLES], codes[:MAX_EXAMPLES], strict=True):
             self.report.examples.append(
                 BadRow(
                     int(chunk.position[row]),
@@ -185,6 +220,17 @@ class _Run:
                     _cell(chunk.value, int(row)),
                 )
             )
+        if self.rejects is not None:
+            taken = pa.array(rows)
+            columns = [
+                pa.array(chunk.position[rows]),
+                _REASON_LABELS.take(pa.array(codes.astype(np.int32))),
+                _text_of(chunk.path, taken),
+                _text_of(chunk.ts, taken),
+                _text_of(chunk.value, taken),
+                pa.nulls(len(rows), type=pa.string()),
+            ]
+            self.rejects.write(pa.table(columns, schema=self.schema))
 
 
 def import_source(
@@ -194,14 +240,16 @@ def import_source(
     ingest: IngestPort,
     flush: Callable[[], None],
     progress: Callable[[int], None] | None = None,
+    rejects: RejectsWriter | None = None,
 ) -> ImportReport:
     """Import every chunk of ``source``, flush the historian, and report.
 
-    ``progress`` is called with the number of file rows each chunk covered.
+    ``progress`` is called with the number of file rows each chunk covered;
+    ``rejects``, when given, receives every rejected row (see ``rejects_schema``).
     Rejected points never stop the import; a failure of the file or the
     historian does, with ``ImportInterruptedError`` saying how far it got.
     """
-    run = _Run(source, signals, ingest)
+    run = _Run(source, signals, ingest, rejects)
     try:
         for chunk in source.chunks():
             run.chunk(chunk)
