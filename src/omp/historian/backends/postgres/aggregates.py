@@ -124,7 +124,11 @@ def _rollup_partials(names: Names, query: AggregateQuery, tier: Tier, ids: str) 
         if lo < hi:
             edge = raw_partials(raw_source(names, ids, lo, hi), query.every, fields)
             segments.append(f"SELECT {columns} FROM ({edge}) e")
-    return merge_partials(" UNION ALL ".join(segments), query.every, fields)
+    union = " UNION ALL ".join(segments)
+    if query.every == width:
+        # Tier rows already are output buckets, and the raw edges fall in buckets of their own.
+        return union
+    return merge_partials(union, query.every, fields)
 
 
 def state_durations_sql(names: Names, query: StateQuery) -> str:

@@ -145,7 +145,7 @@ def schema_ddl(
 def _points_ddl(schema: str, layout: Layout) -> sql.Composed:
     # Column order puts the 8-byte columns first so rows pack without padding.
     # No unique index: identity is kept by the writer's per-signal high-water
-    # marks (table ``latest``), see docs/decisions/0010-postgres-replay-safety.md.
+    # marks (table ``latest``), see decision 0010 in docs/decisions/.
     partitioning = "PARTITION BY RANGE (ts)" if layout is Layout.NATIVE else ""
     return sql.SQL(
         "CREATE TABLE IF NOT EXISTS {}.points ("

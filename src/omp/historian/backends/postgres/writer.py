@@ -3,7 +3,7 @@
 Numeric points go out as one binary COPY built by numpy. Replay safety comes
 from a high-water mark per signal (table ``latest``), not from a unique
 index, because a btree on ``(signal_id, ts)`` cuts COPY speed by two thirds
-(docs/decisions/0010-postgres-replay-safety.md):
+(docs/decisions/0010-postgres-replay-safety-by-high-water-marks.md):
 
 * the writer takes a transaction-scoped advisory lock per signal in the
   batch, so concurrent writers of one signal (several ingest workers) queue;
