@@ -65,6 +65,17 @@ def _stop_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
+def _banner(model_file: Path, platform: Platform, api_url: str) -> str:
+    return (
+        f"omp running: model {model_file} (version {platform.registry.version}), "
+        f"{len(platform.registry)} signals\n"
+        f"  historian  {platform.describe()}\n"
+        f"  read API   {api_url}  (health: {api_url}/health)\n"
+        f"  services   {', '.join(platform.service_names)}\n"
+        "Ctrl-C stops."
+    )
+
+
 @guarded
 def run(
     model_file: Annotated[Path, typer.Argument(help="The factory model (factory.yaml).")],
@@ -96,15 +107,7 @@ def run(
         )
         write_instance(settings.data_dir, info)
         try:
-            err.print(
-                f"omp running: model {model_file} (version {info.model_version}), "
-                f"{len(platform.registry)} signals\n"
-                f"  historian  {info.historian}\n"
-                f"  read API   {api.url}  (health: {api.url}/health)\n"
-                f"  services   {', '.join(platform.service_names)}\n"
-                "Ctrl-C stops.",
-                highlight=False,
-            )
+            err.print(_banner(model_file, platform, api.url), highlight=False)
             while not stop.wait(timeout=1.0):
                 pass
             err.print("stopping: flushing the historian ...", highlight=False)
