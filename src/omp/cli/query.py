@@ -157,11 +157,9 @@ def query(
 def export(
     pattern: PatternArg,
     start: FromOpt,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
     end: ToOpt = "now",
     form: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.PARQUET,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")] = Path(
-        "export.parquet"
-    ),
     data_dir: DataDirOpt = None,
     historian: HistorianOpt = None,
     model: ModelOpt = None,
