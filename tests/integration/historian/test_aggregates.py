@@ -224,3 +224,19 @@ def test_rollups_extended_by_many_small_in_order_flushes(backend: HistorianBacke
                 continue
             got = _by_bucket(backend, AggregateQuery((meas, counter), start, end, every, ALL), tier)
             _assert_matches(got, want, (tier, start, end, every))
+
+
+def test_appends_after_a_late_point_in_the_open_bucket(backend: HistorianBackend) -> None:
+    (a,) = ids(backend, "a")
+    series = [(T0 + 10 * S, 1.0), (T0 + 20 * S, 5.0)]
+    for ts, value in series:  # the second write extends the rollups of the first
+        write_points(backend, [a], [ts], [value])
+    write_points(backend, [a], [T0 + 15 * S], [3.0])  # late, into the newest minute and hour
+    write_points(backend, [a, a], [T0 + 30 * S, T0 + 40 * S], [2.0, 7.0])  # reopens both
+    series = sorted([*series, (T0 + 15 * S, 3.0), (T0 + 30 * S, 2.0), (T0 + 40 * S, 7.0)])
+    for every in (M, H):
+        want = _reference.aggregate({a: series}, start=T0, end=T0 + H, every=every, aggs=ALL)
+        for tier in (Tier.MINUTE, Tier.HOUR):
+            if every % tier.width == 0:
+                q = AggregateQuery((a,), T0, T0 + H, every, ALL)
+                _assert_matches(_by_bucket(backend, q, tier), want, (tier, every))

@@ -23,6 +23,7 @@ from omp.core.events import Event
 from omp.core.time import Micros
 from omp.historian.backends.duckdb import catalog, events, reads, retention, rollups, schema
 from omp.historian.backends.duckdb.aggregate import aggregate_sql
+from omp.historian.backends.duckdb.open_rows import OpenRows
 from omp.historian.backends.duckdb.schema import fetch_table
 from omp.historian.backends.duckdb.states import state_durations_sql
 from omp.historian.backends.duckdb.write import HighWater, insert_points, insert_text
@@ -68,6 +69,7 @@ class DuckDBBackend:
         self._cursors_lock = threading.Lock()
         self._closed = False
         self._marks = HighWater.load(con)
+        self._open_rows = OpenRows()
 
     @classmethod
     def open(cls, path: Path | str) -> DuckDBBackend:
@@ -109,13 +111,15 @@ class DuckDBBackend:
             con.execute("BEGIN")
             try:
                 stored = insert_points(con, points, marks)
-                rollups.refresh(con, stored, self._marks)
+                rollups.refresh(con, stored, self._marks, self._open_rows)
                 text_stored = insert_text(con, text) if text is not None and len(text) else 0
                 event_count = self._write_events(con, events)
                 con.execute("COMMIT")
             except BaseException:
+                self._open_rows.discard()
                 con.execute("ROLLBACK")
                 raise
+            self._open_rows.commit()
             self._marks = marks
         offered = len(points) + (len(text) if text is not None else 0)
         return WriteStats(
@@ -131,6 +135,7 @@ class DuckDBBackend:
 
     def delete_before(self, tier: Tier, cutoffs: Sequence[tuple[Micros, Sequence[int]]]) -> int:
         with self._writing() as con:
+            self._open_rows.clear()
             con.execute("BEGIN")
             try:
                 deleted = retention.delete_before(con, tier, cutoffs)

@@ -99,5 +99,8 @@ def from_arrow(table: pa.Table) -> Columns:
 
 
 def to_arrow(columns: Columns) -> pa.Table:
-    table = pa.table({name: columns[name] for name in ("signal_id", "bucket", *ALL_FIELDS)})
-    return table.cast(table.schema.set(0, pa.field("signal_id", pa.int32())))
+    """Rows in the column order of the rollup tables."""
+    names = ("signal_id", "bucket", *ALL_FIELDS)
+    arrays = [pa.array(columns["signal_id"].astype(np.int32, copy=False))]
+    arrays += [pa.array(columns[name]) for name in names[1:]]
+    return pa.Table.from_arrays(arrays, names=list(names))

@@ -4,8 +4,9 @@ Both run inside the write transaction, so rollups never disagree with raw:
 
 * ``extend``: rows newer than everything stored for their signal. Their
   partials are computed in numpy and merged onto the stored row of the one
-  bucket per signal that already held points (taken out with ``DELETE ...
-  RETURNING``), then appended. Exact, because the stored points all come first.
+  bucket per signal that already held points (remembered in ``OpenRows``, or
+  taken out with ``DELETE ... RETURNING``), then appended. Exact, because the
+  stored points all come first.
 * ``recompute``: late rows. Each touched ``(signal, minute)`` is recomputed
   from raw, then each touched hour from its minutes, so late data and
   partial replays stay exact.
@@ -20,6 +21,7 @@ import pyarrow as pa
 
 from omp.core.batch import PointBatch
 from omp.historian.backends.duckdb import numpy_partials
+from omp.historian.backends.duckdb.open_rows import OpenRows
 from omp.historian.backends.duckdb.partials import ALL_FIELDS, merge_partials, raw_partials
 from omp.historian.backends.duckdb.schema import fetch_table
 from omp.historian.backends.duckdb.write import NO_MARK, HighWater, Inserted
@@ -39,7 +41,9 @@ def touched(signal_id: npt.NDArray[np.int32], ts: npt.NDArray[np.int64], width: 
     return pa.table({"signal_id": sid[keep], "bucket": b[keep]})
 
 
-def refresh(con: duckdb.DuckDBPyConnection, stored: Inserted, prior: HighWater) -> None:
+def refresh(
+    con: duckdb.DuckDBPyConnection, stored: Inserted, prior: HighWater, memory: OpenRows
+) -> None:
     """Bring the rollups up to date with one flush's inserted rows.
 
     Appended rows of signals that had stored points extend the rollups; late
@@ -48,13 +52,11 @@ def refresh(con: duckdb.DuckDBPyConnection, stored: Inserted, prior: HighWater) 
     """
     rows = stored.appended
     known = prior.of(rows.signal_id) != NO_MARK
-    extend(con, rows.take(known), prior)
+    extend(con, rows.take(known), prior, memory)
     unknown = rows.take(~known)
-    recompute(
-        con,
-        np.concatenate([unknown.signal_id, stored.late.signal_id]),
-        np.concatenate([unknown.ts, stored.late.ts]),
-    )
+    late_ids = np.concatenate([unknown.signal_id, stored.late.signal_id])
+    recompute(con, late_ids, np.concatenate([unknown.ts, stored.late.ts]))
+    memory.stage_forget(late_ids)
 
 
 def recompute(
@@ -102,17 +104,41 @@ def _replace(
         con.unregister("_omp_touched")
 
 
-def extend(con: duckdb.DuckDBPyConnection, rows: PointBatch, prior: HighWater) -> None:
+def extend(
+    con: duckdb.DuckDBPyConnection, rows: PointBatch, prior: HighWater, memory: OpenRows
+) -> None:
     """Fold ``rows`` (sorted by ``(signal_id, ts)``, all above ``prior`` marks) into the rollups."""
     if not len(rows):
         return
     for table, width in (("rollup_1m", _MINUTE), ("rollup_1h", _HOUR)):
         new = numpy_partials.partials(rows.signal_id, rows.ts, rows.value, width)
         marks = prior.of(new["signal_id"])
-        reopened = (marks >= 0) & (marks - marks % width == new["bucket"])
-        if reopened.any():
-            _merge_stored(con, table, new, np.flatnonzero(reopened))
+        reopened = np.flatnonzero((marks >= 0) & (marks - marks % width == new["bucket"]))
+        if len(reopened):
+            hit, remembered = memory.lookup(
+                table, new["signal_id"][reopened], new["bucket"][reopened]
+            )
+            _merge_remembered(con, table, new, reopened[hit], remembered)
+            _merge_stored(con, table, new, reopened[~hit])
         _append(con, table, numpy_partials.to_arrow(new))
+        last = np.append(new["signal_id"][1:] != new["signal_id"][:-1], True)
+        memory.stage_store(table, numpy_partials.take(new, last))
+
+
+def _merge_remembered(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    new: numpy_partials.Columns,
+    positions: npt.NDArray[np.intp],
+    remembered: numpy_partials.Columns,
+) -> None:
+    """Merge remembered stored rows into ``new`` at ``positions`` and delete them."""
+    if not len(positions):
+        return
+    con.execute(f"DELETE FROM {table} WHERE {_keys(new, positions)}")
+    merged = numpy_partials.merge_pairs(remembered, numpy_partials.take(new, positions))
+    for name, column in merged.items():
+        new[name][positions] = column
 
 
 def _merge_stored(
@@ -122,14 +148,9 @@ def _merge_stored(
     positions: npt.NDArray[np.intp],
 ) -> None:
     """Merge the stored rows of ``new`` rows at ``positions`` into them (and delete them)."""
-    sids, buckets = new["signal_id"][positions], new["bucket"][positions]
-    # Literal predicates, one per distinct bucket (signals sampled together share one):
-    # far cheaper for DuckDB than a join against a registered key table.
-    clauses = " OR ".join(
-        f"(bucket = {int(b)} AND signal_id IN ({_ids(sids[buckets == b])}))"
-        for b in np.unique(buckets)
-    )
-    stored = fetch_table(con, f"DELETE FROM {table} WHERE {clauses} RETURNING *")
+    if not len(positions):
+        return
+    stored = fetch_table(con, f"DELETE FROM {table} WHERE {_keys(new, positions)} RETURNING *")
     if not stored.num_rows:
         return
     old = numpy_partials.from_arrow(stored)
@@ -144,5 +165,15 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
     con.from_arrow(rows).insert_into(table)
 
 
-def _ids(signal_ids: npt.NDArray[np.int32]) -> str:
-    return ", ".join(str(int(i)) for i in signal_ids)
+def _keys(new: numpy_partials.Columns, positions: npt.NDArray[np.intp]) -> str:
+    """A predicate matching the ``(signal_id, bucket)`` keys of ``new`` at ``positions``.
+
+    Literal, one clause per distinct bucket (signals sampled together share
+    one): far cheaper for DuckDB than a join against a registered key table.
+    """
+    sids, buckets = new["signal_id"][positions], new["bucket"][positions]
+    return " OR ".join(
+        f"(bucket = {int(b)} AND signal_id IN "
+        f"({', '.join(str(int(i)) for i in sids[buckets == b])}))"
+        for b in np.unique(buckets)
+    )
