@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from omp.core.errors import HistorianUnavailableError
-from omp.core.time import Clock, to_rfc3339
+from omp.core.time import Clock, system_clock, to_rfc3339
 from omp.historian.backend import HistorianBackend
 from omp.historian.service import Historian, HistorianStats
 from omp.runtime.settings import HistorianKind, Settings
@@ -35,10 +35,13 @@ def open_backend(settings: Settings) -> HistorianBackend:
     return DuckDBBackend.open(path)
 
 
-def open_historian(settings: Settings, backend: HistorianBackend, *, clock: Clock) -> Historian:
-    """The historian service over ``backend``, configured by ``settings`` (not started)."""
+def open_historian(settings: Settings, *, clock: Clock = system_clock) -> Historian:
+    """The historian service ``settings`` ask for, its backend opened, its writer not started.
+
+    Raises ``HistorianUnavailableError`` naming the file or URL (see ``open_backend``).
+    """
     return Historian(
-        backend,
+        open_backend(settings),
         clock=clock,
         flush_interval=settings.flush_interval,
         queue_points=settings.queue_size,

@@ -27,7 +27,7 @@ from omp.ingest import Ingest
 from omp.model import Registry, compile_model, load_model
 from omp.runtime.adapters import IngestRegistry
 from omp.runtime.health import Health, Status
-from omp.runtime.historian_factory import historian_counters, open_backend, open_historian
+from omp.runtime.historian_factory import historian_counters, open_historian
 from omp.runtime.instance import record_model
 from omp.runtime.query import QueryService
 from omp.runtime.retention import RetentionService
@@ -91,12 +91,12 @@ class Platform:
         file) or ``HistorianUnavailableError`` (names the file or URL).
         """
         model = load_model(model_file)  # before the historian: a bad model opens nothing
-        backend = open_backend(settings)
+        historian = open_historian(settings, clock=clock)
         try:
-            registry = compile_model(model, ids=backend)
-            historian = open_historian(settings, backend, clock=clock)
+            # The historian's catalog hands out the ids, so they survive restarts and edits.
+            registry = compile_model(model, ids=historian)
         except BaseException:
-            backend.close()
+            historian.stop()  # never started: closes the backend
             raise
         platform = cls(
             settings=settings,
