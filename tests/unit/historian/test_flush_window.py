@@ -41,7 +41,7 @@ def test_group_coalesces_points_text_and_events_in_queue_order() -> None:
     assert text is not None
     assert text.value.to_pylist() == ["a", "b"]
     assert [e.name for e in group.events] == ["early"]
-    assert (group.size, group.last_seq) == (7, 5)
+    assert (group.size, group.last_seq) == (6, 5)
 
 
 def test_empty_group_has_empty_batches() -> None:
