@@ -158,7 +158,15 @@ class PostgresBackend:
     # -- reads -------------------------------------------------------------------
 
     def read_raw(self, query: RawQuery) -> tuple[pa.Table, Cursor | None]:
-        return self._read("read raw points", lambda c: reads.read_raw(c, self._names, query))
+        partitions = self._partitions
+
+        def run(conn: Conn) -> tuple[pa.Table, Cursor | None]:
+            windows = None
+            if partitions is not None:
+                windows = [(part.start, part.end) for part in partitions.list(conn)]
+            return reads.read_raw(conn, self._names, query, windows=windows)
+
+        return self._read("read raw points", run)
 
     def latest(self, signal_ids: Sequence[int]) -> pa.Table:
         ids = sorted(set(signal_ids))

@@ -49,30 +49,63 @@ def fetch_table(
     )
 
 
-def _union(names: Names, ids: str, numeric_where: str, text_where: str) -> str:
+def _numeric(names: Names, ids: str, where: str, limit: int) -> str:
     return (
-        f"SELECT signal_id, {us('ts')} AS ts, value, NULL::text AS text, quality"
-        f" FROM {names.points} WHERE signal_id IN ({ids}) AND {numeric_where}"
-        f" UNION ALL SELECT signal_id, {us('ts')} AS ts, NULL::float8, value, quality"
-        f" FROM {names.text_points} WHERE signal_id IN ({ids}) AND {text_where}"
+        f"SELECT signal_id, {us('ts')} AS ts, value, NULL::text AS text, quality FROM ("
+        f"SELECT signal_id, ts, value, quality FROM {names.points}"
+        f" WHERE signal_id IN ({ids}) AND {where} ORDER BY ts, signal_id LIMIT {limit}) p"
+        " ORDER BY p.ts, p.signal_id"
     )
+
+
+def _text(names: Names, ids: str, where: str, limit: int) -> str:
+    return (
+        f"SELECT signal_id, {us('ts')} AS ts, NULL::float8 AS value, text, quality FROM ("
+        f"SELECT signal_id, ts, value AS text, quality FROM {names.text_points}"
+        f" WHERE signal_id IN ({ids}) AND {where} ORDER BY ts, signal_id LIMIT {limit}) t"
+        " ORDER BY t.ts, t.signal_id"
+    )
+
+
+def _where(lo: int, hi: int, after: Cursor | None) -> str:
+    where = f"ts >= {ts_literal(lo)} AND ts < {ts_literal(hi)}"
+    if after is not None:
+        where += f" AND (ts, signal_id) > ({ts_literal(after.ts)}, {int(after.signal_id)})"
+    return where
 
 
 def read_raw(
-    conn: psycopg.Connection[tuple[object, ...]], names: Names, q: RawQuery
+    conn: psycopg.Connection[tuple[object, ...]],
+    names: Names,
+    q: RawQuery,
+    *,
+    windows: Sequence[tuple[int, int]] | None = None,
 ) -> tuple[pa.Table, Cursor | None]:
-    """One page ordered by ``(ts, signal_id)`` and the cursor after its last row."""
+    """One page ordered by ``(ts, signal_id)`` and the cursor after its last row.
+
+    ``windows`` are the time spans of the partitions of ``points`` in time
+    order. Numeric points are read window by window until the page is full,
+    so a page costs about one partition scan however long the range: without
+    a btree PostgreSQL would otherwise sort the whole range for every page.
+    Text points (rare) are read in one query and merged in.
+    """
     if not q.signal_ids or q.limit <= 0 or q.start >= q.end:
         return RAW_SCHEMA.empty_table(), None
     start = q.start if q.after is None else max(q.start, q.after.ts)
-    where = f"ts >= {ts_literal(start)} AND ts < {ts_literal(q.end)}"
-    if q.after is not None:
-        where += f" AND (ts, signal_id) > ({ts_literal(q.after.ts)}, {int(q.after.signal_id)})"
-    sql_text = (
-        f"SELECT * FROM ({_union(names, id_list(q.signal_ids), where, where)}) u"
-        f" ORDER BY ts, signal_id LIMIT {int(q.limit) + 1}"
-    )
-    table = fetch_table(conn, sql_text, RAW_SCHEMA)
+    ids = id_list(q.signal_ids)
+    want = int(q.limit) + 1
+    spans = [(start, q.end)] if windows is None else _clip(windows, start, q.end)
+    pieces = [fetch_table(conn, _text(names, ids, _where(start, q.end, q.after), want), RAW_SCHEMA)]
+    found = 0
+    for lo, hi in spans:
+        piece = fetch_table(
+            conn, _numeric(names, ids, _where(lo, hi, q.after), want - found), RAW_SCHEMA
+        )
+        pieces.append(piece)
+        found += piece.num_rows
+        if found >= want:
+            break
+    table = pa.concat_tables(pieces).sort_by([("ts", "ascending"), ("signal_id", "ascending")])
     if table.num_rows <= q.limit:
         return table, None
     page = table.slice(0, q.limit)
@@ -82,6 +115,10 @@ def read_raw(
         signal_id=int(page.column("signal_id")[last].as_py()),
     )
     return page, cursor
+
+
+def _clip(windows: Sequence[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    return [(max(w_lo, lo), min(w_hi, hi)) for w_lo, w_hi in windows if w_lo < hi and w_hi > lo]
 
 
 def latest(
