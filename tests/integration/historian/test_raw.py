@@ -83,3 +83,20 @@ def test_latest_per_signal_including_text(backend: HistorianBackend) -> None:
         {"signal_id": t, "ts": T0 + 3 * S, "value": None, "text": "new", "quality": 0},
     ]
     assert backend.latest([]).num_rows == 0
+
+
+def test_paging_over_very_uneven_density(backend: HistorianBackend) -> None:
+    a, b = ids(backend, "dense", "sparse")
+    dense = [T0 + i for i in range(500)]  # 500 points within a millisecond
+    sparse = [T0 - 400 * 86_400 * S, T0 + 3 * S, T0 + 300 * 86_400 * S]
+    write_points(backend, [a] * len(dense) + [b] * 3, dense + sparse, [1.0] * (len(dense) + 3))
+    seen: list[int] = []
+    after: Cursor | None = None
+    while True:
+        table, after = backend.read_raw(
+            RawQuery((a, b), T0 - 500 * 86_400 * S, T0 + 400 * 86_400 * S, limit=64, after=after)
+        )
+        seen += [int(r["ts"]) for r in rows(table)]  # type: ignore[call-overload]
+        if after is None:
+            break
+    assert seen == sorted(dense + sparse)

@@ -31,25 +31,40 @@ def _union(ids: str, where: str, text_where: str | None = None) -> str:
 
 
 def read_raw(con: duckdb.DuckDBPyConnection, query: RawQuery) -> tuple[pa.Table, Cursor | None]:
-    """One page ordered by ``(ts, signal_id)`` and the cursor after its last row."""
+    """One page ordered by ``(ts, signal_id)`` and the cursor after its last row.
+
+    The page is looked for in a time window that starts small and grows
+    fourfold until it holds a full page or reaches ``end``: ordering and
+    limiting a whole range per page would make paging through it quadratic.
+    """
     if not query.signal_ids or query.limit <= 0 or query.start >= query.end:
         return RAW_SCHEMA.empty_table(), None
     ids = ", ".join(str(int(i)) for i in query.signal_ids)
-    start = query.start
-    after = ""
+    start, after = query.start, ""
     if query.after is not None:
         start = max(start, query.after.ts)
         after = f" AND (ts > {int(query.after.ts)} OR signal_id > {int(query.after.signal_id)})"
-    where = f"ts >= {int(start)} AND ts < {int(query.end)}{after}"
-    table = fetch_table(
-        con,
-        f"SELECT * FROM ({_union(ids, where)}) u ORDER BY ts, signal_id "
-        f"LIMIT {int(query.limit) + 1}",
-    )
-    table = table.cast(RAW_SCHEMA)
-    if table.num_rows <= query.limit:
-        return table, None
-    page = table.slice(0, query.limit)
+    window = max(1, (query.end - start) // _FIRST_WINDOW_DIVISOR)
+    while True:
+        hi = min(query.end, start + window)
+        where = f"ts >= {int(start)} AND ts < {int(hi)}{after}"
+        table = fetch_table(
+            con,
+            f"SELECT * FROM ({_union(ids, where)}) u ORDER BY ts, signal_id "
+            f"LIMIT {int(query.limit) + 1}",
+        ).cast(RAW_SCHEMA)
+        if table.num_rows > query.limit:
+            return _page(table, query.limit)
+        if hi >= query.end:
+            return table, None
+        window *= 4
+
+
+_FIRST_WINDOW_DIVISOR = 64
+
+
+def _page(table: pa.Table, limit: int) -> tuple[pa.Table, Cursor]:
+    page = table.slice(0, limit)
     last = page.num_rows - 1
     cursor = Cursor(
         ts=int(page.column("ts")[last].as_py()),
