@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 from rich.logging import RichHandler
 
-from omp.api import ApiServer, create_app
 from omp.cli._output import err, fail, guarded
 from omp.cli.options import ConfigOpt, DataDirOpt, HistorianOpt, settings_from
 from omp.cli.remote import live_instance
@@ -90,6 +89,9 @@ def run(
     ] = "info",
 ) -> None:
     """Start the platform and its read API; stop cleanly (flushing the historian) on Ctrl-C."""
+    # Imported here: the web stack is only needed by `omp run`, other commands start faster.
+    from omp.api import ApiServer, create_app
+
     _configure_logging(log_level)
     settings = settings_from(
         config=config, data_dir=data_dir, historian=historian, api_port=api_port
