@@ -22,12 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import psycopg
+from psycopg import sql
 
 from omp.core.batch import PointBatch, TextBatch
 from omp.core.events import Event
 from omp.historian.backends.postgres import arrays, rollups
 from omp.historian.backends.postgres import events as event_sql
-from omp.historian.backends.postgres.arrays import array
+from omp.historian.backends.postgres.arrays import PgArray, array
 from omp.historian.backends.postgres.copy_binary import TS_MIN_US, PgType, encode_copy
 from omp.historian.backends.postgres.partials import coarsen, compute_partials
 from omp.historian.backends.postgres.partitions import PartitionManager
@@ -108,15 +109,21 @@ def _write_points(
     if not len(batch):
         return 0
     names = setup.names
-    signals = np.unique(batch.signal_id)
+    first = np.flatnonzero(np.diff(batch.signal_id, prepend=batch.signal_id[0] - 1))
+    signals = batch.signal_id[first]
     marks = _lock_marks(conn, names, signals)
-    fresh = batch.ts > marks[np.searchsorted(signals, batch.signal_id)]
+    fresh = batch.ts > np.repeat(marks, np.diff(first, append=len(batch)))
     if setup.partitions is not None:
         setup.partitions.ensure(conn, batch.ts)
-    new = batch.take(fresh)
+    new = batch if fresh.all() else batch.take(fresh)
     if len(new):
-        _copy(conn, names.points, new)
-        _fold_and_advance(conn, names, new)
+        with conn.cursor().copy(
+            query(f"COPY {names.points} ({_POINT_COLUMNS}) FROM STDIN (FORMAT BINARY)")
+        ) as copy:
+            copy.write(_point_stream(new))
+            # Computed while the server is still ingesting the COPY (two cores, two processes).
+            fold = _fold_and_advance(names, new)
+        conn.execute(*fold)
     if len(new) == len(batch):
         return len(new)
     late = batch.take(~fresh)
@@ -146,10 +153,8 @@ def _lock_marks(
     return marks
 
 
-def _fold_and_advance(
-    conn: psycopg.Connection[tuple[object, ...]], names: Names, new: PointBatch
-) -> None:
-    """Fold the new points into both rollup tiers and advance the marks: one statement."""
+def _fold_and_advance(names: Names, new: PointBatch) -> tuple[sql.SQL, list[PgArray]]:
+    """The one statement folding new points into both tiers and advancing the marks."""
     minutes = compute_partials(new.signal_id, new.ts, new.value, width=Tier.MINUTE.width)
     hours = coarsen(minutes, width=Tier.HOUR.width)
     last = np.append(np.flatnonzero(new.signal_id[1:] != new.signal_id[:-1]), len(new) - 1)
@@ -170,7 +175,7 @@ def _fold_and_advance(
         array(PgType.FLOAT8, tip.value),
         array(PgType.INT2, tip.quality.astype(np.int16)),
     ]
-    conn.execute(query(statement), params)
+    return query(statement), params
 
 
 def _copy(conn: psycopg.Connection[tuple[object, ...]], table: str, batch: PointBatch) -> None:
