@@ -33,7 +33,7 @@ from omp.runtime.importing import (
     open_source,
     rejects_schema,
 )
-from omp.runtime.instance import recorded_model
+from omp.runtime.instance import record_model, recorded_model
 from omp.runtime.platform import Platform
 
 
@@ -127,6 +127,7 @@ def import_(
     writer = _rejects_writer(rejects, source) if rejects is not None else None
     try:
         with Platform.open(settings, model_file=model_file, with_retention=False) as platform:
+            record_model(settings.data_dir, model_file)
             report = _run(platform, source, writer)
     finally:
         if writer is not None:

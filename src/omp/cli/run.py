@@ -18,7 +18,7 @@ from rich.logging import RichHandler
 from omp.cli._output import err, fail, guarded
 from omp.cli.options import ConfigOpt, DataDirOpt, HistorianOpt, settings_from
 from omp.cli.remote import live_instance
-from omp.runtime.instance import InstanceInfo, remove_instance, write_instance
+from omp.runtime.instance import InstanceInfo, record_model, remove_instance, write_instance
 from omp.runtime.platform import Platform
 from omp.runtime.settings import Settings
 
@@ -108,6 +108,7 @@ def run(
             model_version=platform.registry.version,
         )
         write_instance(settings.data_dir, info)
+        record_model(settings.data_dir, model_file)
         try:
             err.print(_banner(model_file, platform, api.url), highlight=False)
             while not stop.wait(timeout=1.0):

@@ -28,7 +28,6 @@ from omp.model import Registry, compile_model, load_model
 from omp.runtime.adapters import IngestRegistry
 from omp.runtime.health import Health, Status
 from omp.runtime.historian_factory import historian_counters, open_historian
-from omp.runtime.instance import record_model
 from omp.runtime.query import QueryService
 from omp.runtime.retention import RetentionService
 from omp.runtime.settings import Settings
@@ -133,7 +132,6 @@ class Platform:
         self.historian.start()
         self._running = True
         try:
-            record_model(self.settings.data_dir, self.model_file)
             for service in self._services:
                 self._start_service(service)
         except BaseException:

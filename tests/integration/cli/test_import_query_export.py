@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from omp.runtime.instance import InstanceInfo, write_instance
+from omp.runtime.instance import InstanceInfo, recorded_model, write_instance
 from tests.integration.cli.conftest import EXAMPLE, ORDER, RANGE, TEMP, omp
 
 
@@ -192,3 +192,16 @@ def test_rejects_file_lists_every_bad_row(tmp_path: Path, history: Path) -> None
         (183, "naive_timestamp"),
         (184, "unknown_signal"),
     ]
+
+
+def test_a_query_with_another_model_does_not_change_the_recorded_one(
+    tmp_path: Path, history: Path
+) -> None:
+    data = tmp_path / "data"
+    _import(data, history)
+    assert recorded_model(data) == EXAMPLE.resolve()
+    other = tmp_path / "factory.yaml"
+    other.write_text(EXAMPLE.read_text())
+    result = omp("query", TEMP, *RANGE, "--data-dir", str(data), "--model", str(other))
+    assert result.exit_code == 0, result.output
+    assert recorded_model(data) == EXAMPLE.resolve()

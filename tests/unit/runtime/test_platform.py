@@ -11,7 +11,6 @@ from omp.core.batch import PointBatch
 from omp.core.errors import OmpError
 from omp.core.time import US_PER_DAY, US_PER_SECOND, parse_rfc3339
 from omp.model import ModelInvalid
-from omp.runtime.instance import recorded_model
 from omp.runtime.platform import Platform
 from omp.runtime.settings import Settings, load_settings
 from tests.unit.runtime.conftest import EXAMPLE, MILL
@@ -53,12 +52,6 @@ def test_signal_ids_survive_a_restart(tmp_path: Path) -> None:
         ids = first.registry.ids
     with Platform.open(settings, model_file=EXAMPLE) as second:
         assert second.registry.ids == ids
-
-
-def test_start_records_the_model_for_later_commands(tmp_path: Path) -> None:
-    with Platform.open(Settings(data_dir=tmp_path), model_file=EXAMPLE):
-        pass
-    assert recorded_model(tmp_path) == EXAMPLE.resolve()
 
 
 def test_a_bad_model_opens_no_historian(tmp_path: Path) -> None:
