@@ -101,13 +101,13 @@ def raw_partials(source: str, width: int, fields: tuple[str, ...]) -> str:
         "integ": f"sum(CASE WHEN next_ts < grp + {w} THEN value * (next_ts - ts) ELSE 0.0 END)",
         "inc": f"sum(CASE WHEN prev_ts >= grp THEN {_step('prev_v', 'value')} ELSE 0.0 END)",
     }
-    chain = bool(set(fields) & _CHAIN)
-    window = (
-        ", lead(ts) OVER w AS next_ts, lag(ts) OVER w AS prev_ts, lag(value) OVER w AS prev_v"
-        if chain
-        else ""
-    )
-    window_def = " WINDOW w AS (PARTITION BY signal_id ORDER BY ts)" if chain else ""
+    neighbours = []
+    if "integ" in fields:
+        neighbours.append("lead(ts) OVER w AS next_ts")
+    if "inc" in fields:
+        neighbours += ["lag(ts) OVER w AS prev_ts", "lag(value) OVER w AS prev_v"]
+    window = "".join(f", {n}" for n in neighbours)
+    window_def = " WINDOW w AS (PARTITION BY signal_id ORDER BY ts)" if neighbours else ""
     select = ", ".join(f"{exprs[f]} AS {f}" for f in fields)
     return (
         f"SELECT signal_id, grp AS bucket, {select} FROM ("
