@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from omp.cli import _output, check, importing, query, run
+from omp.cli import _output, check, importing, query, run, signals
 
 app = typer.Typer(
     name="omp",
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("check")(check.check)
+app.command("signals")(signals.signals)
 app.command("run")(run.run)
 app.command("query")(query.query)
 app.command("export")(query.export)

@@ -124,3 +124,19 @@ def test_bad_settings_file_is_named(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert str(config) in result.stderr
     assert "api_port" in result.stderr
+
+
+def test_signals_lists_matches_with_kind_and_unit() -> None:
+    result = runner.invoke(
+        app, ["signals", "acme/**/mill_01/spindle_temp", "--model", str(EXAMPLES / "factory.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "spindle_temp" in result.stdout
+    assert "measurement" in result.stdout
+    assert "Cel" in result.stdout
+
+
+def test_signals_names_a_pattern_matching_nothing() -> None:
+    result = runner.invoke(app, ["signals", "x/**", "--model", str(EXAMPLES / "factory.yaml")])
+    assert result.exit_code == 1
+    assert "'x/**'" in result.stderr
