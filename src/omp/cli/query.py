@@ -67,6 +67,8 @@ def _print_table(tables: Iterator[pa.Table], limit: int) -> None:
         ready = csv_ready(page)
         if grid is None:
             grid = Table(*ready.column_names)
+            for column in grid.columns:
+                column.overflow = "fold"  # a truncated path or time is useless
         for row in ready.to_pylist():
             grid.add_row(*("" if v is None else str(v) for v in row.values()))
             shown += 1

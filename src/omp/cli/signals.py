@@ -31,7 +31,13 @@ def signals(
         model_file = recorded_model(settings.data_dir)
     # Only the model is read: ids do not matter for a listing, so no database is opened.
     registry = compile_model(load_model(model_file), ids=CountingIds())
+    rows = [(s.path, s.kind.value, s.datatype.value, s.unit or "") for s in registry.match(pattern)]
+    if not out.is_terminal:  # piped: tab-separated lines, whole paths, easy to cut and grep
+        for row in rows:
+            out.print("\t".join(row), markup=False, highlight=False)
+        return
     table = Table("path", "kind", "datatype", "unit")
-    for signal in registry.match(pattern):
-        table.add_row(signal.path, signal.kind.value, signal.datatype.value, signal.unit or "")
+    table.columns[0].overflow = "fold"
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
