@@ -221,15 +221,20 @@ class Writer:
             if self._state == "running":
                 self._flush_to = max(self._flush_to, target)
                 self._cond.notify_all()
-            elif target > self._durable:
-                raise HistorianClosedError(
-                    f"historian writer for {self._backend.describe()} is not running"
-                )
-            if not self._cond.wait_for(lambda: self._durable >= target, timeout):
+
+            def finished() -> bool:
+                return self._durable >= target or self._state in ("new", "stopped")
+
+            if not self._cond.wait_for(finished, timeout):
                 raise TimeoutError(
                     f"historian {self._backend.describe()}: data not durable within {timeout}s "
                     f"({self._queued + self._in_flight} points pending; "
                     f"last write error: {self.counters.last_error or 'none'})"
+                )
+            if self._durable < target:
+                raise HistorianClosedError(
+                    f"historian {self._backend.describe()} stopped before writing "
+                    f"{self._queued + self._in_flight} points"
                 )
 
     def call(self, fn: Callable[[], Any]) -> Any:
@@ -260,7 +265,11 @@ class Writer:
         finally:
             with self._cond:
                 self._state = "stopped"
+                leftover = list(self._calls)
+                self._calls.clear()
                 self._cond.notify_all()
+            for fn, future in leftover:  # handed over while the thread was ending
+                _settle(future, fn)
 
     def _loop(self) -> None:
         while True:
@@ -291,6 +300,7 @@ class Writer:
                 if calls:
                     return None, calls
                 if self._state != "running" or self._abandon.is_set():
+                    self._state = "stopped"  # under the lock: no call can be queued after this
                     return None, []
                 self._cond.wait(self._window.wait_seconds(oldest=oldest, now=now, tick=self._tick))
 

@@ -124,6 +124,8 @@ def test_flush_timeout_names_the_last_error(backend: FakeBackend, clock: FakeClo
     with pytest.raises(HistorianError, match="1 points unwritten"):
         service.stop(timeout=0.1)
     assert backend.closed
+    with pytest.raises(HistorianClosedError, match="stopped before writing 1 points"):
+        service.flush(timeout=WAIT)
 
 
 def test_stop_drains_the_queue_and_refuses_later_writes(
