@@ -61,23 +61,28 @@ def _limited(pages: Iterator[pa.Table], limit: int | None) -> Iterator[pa.Table]
 
 
 def _print_table(tables: Iterator[pa.Table], limit: int) -> None:
-    shown = 0
-    grid: Table | None = None
-    for page in tables:
-        ready = csv_ready(page)
-        if grid is None:
-            grid = Table(*ready.column_names)
-            for column in grid.columns:
-                column.overflow = "fold"  # a truncated path or time is useless
-        for row in ready.to_pylist():
-            grid.add_row(*("" if v is None else str(v) for v in row.values()))
-            shown += 1
-    if grid is None or shown == 0:
+    """A Rich table of at most ``limit`` rows; the pages hold one more to tell if there is more."""
+    pages = [page for page in tables if page.num_rows]
+    if not pages:
         err.print("no points in this range")
         return
+    whole = csv_ready(pa.concat_tables(pages))
+    more = whole.num_rows > limit
+    whole = whole.slice(0, limit)
+    # `value` or `text` may be empty throughout (numeric or text signals only): leave it out.
+    kept = [
+        name
+        for name in whole.column_names
+        if name not in ("value", "text") or whole.column(name).null_count < whole.num_rows
+    ]
+    grid = Table(*kept)
+    for column in grid.columns:
+        column.overflow = "fold"  # a truncated path or time is useless
+    for row in whole.select(kept).to_pylist():
+        grid.add_row(*("" if v is None else str(v) for v in row.values()))
     out.print(grid)
-    if shown >= limit:
-        err.print(f"showing the first {shown} rows; raise --limit or use --format csv")
+    if more:
+        err.print(f"showing the first {limit} rows; raise --limit or use --format csv")
 
 
 def _write(tables: Iterator[pa.Table], fmt: OutputFormat, output: Path | None) -> int:
@@ -151,7 +156,9 @@ def query(
     settings = settings_from(config=config, data_dir=data_dir, historian=historian)
     span = _range(start, end)
     with open_reader(settings, api=api, model=model) as reader:
-        tables = _tables(reader, pattern, span=span, every=every, agg=agg, limit=limit)
+        # A table shows `limit` rows and fetches one more, to say whether there are more.
+        fetch = limit + 1 if limit is not None and fmt is OutputFormat.TABLE else limit
+        tables = _tables(reader, pattern, span=span, every=every, agg=agg, limit=fetch)
         _emit(tables, fmt, output, limit or 0)
 
 

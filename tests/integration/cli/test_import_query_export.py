@@ -205,3 +205,14 @@ def test_a_query_with_another_model_does_not_change_the_recorded_one(
     result = omp("query", TEMP, *RANGE, "--data-dir", str(data), "--model", str(other))
     assert result.exit_code == 0, result.output
     assert recorded_model(data) == EXAMPLE.resolve()
+
+
+def test_table_output_says_when_rows_were_left_out(tmp_path: Path, history: Path) -> None:
+    data = tmp_path / "data"
+    _import(data, history)
+    cut = omp("query", TEMP, *RANGE, "--limit", "5", "--data-dir", str(data))
+    assert cut.exit_code == 0, cut.output
+    assert "showing the first 5 rows" in cut.stderr
+    assert cut.stdout.count("2026-01-01T00:00:0") == 5
+    whole = omp("query", TEMP, *RANGE, "--limit", "90", "--data-dir", str(data))
+    assert "showing the first" not in whole.stderr
