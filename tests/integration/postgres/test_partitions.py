@@ -38,15 +38,17 @@ def test_one_partition_per_hour_touched(store: Store, backend: PostgresBackend) 
     assert len(_partitions(store)) == 3
 
 
-def test_partitions_go_cold_and_get_a_brin_index(store: Store, backend: PostgresBackend) -> None:
-    _write(backend, T0, T0 + US_PER_HOUR)
+def test_wide_partitions_go_cold_and_get_a_brin_index(store: Store) -> None:
+    backend = store.open(partition_width=6 * US_PER_HOUR)
+    width = 6 * US_PER_HOUR
+    _write(backend, T0, T0 + width)
     assert not any(_partitions(store).values())
-    _write(backend, T0 + 3 * US_PER_HOUR)
-    indexed = _partitions(store)
-    assert indexed == {
+    _write(backend, T0 + 3 * width)
+    backend.close()
+    assert _partitions(store) == {
         f"points_{T0}": True,
-        f"points_{T0 + US_PER_HOUR}": True,
-        f"points_{T0 + 3 * US_PER_HOUR}": False,
+        f"points_{T0 + width}": True,
+        f"points_{T0 + 3 * width}": False,
     }
     kinds = store.sql(
         "SELECT am.amname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid"
@@ -54,6 +56,12 @@ def test_partitions_go_cold_and_get_a_brin_index(store: Store, backend: Postgres
         (f'"{store.schema}"."points_{T0}"',),
     )
     assert kinds == [("brin",)]
+
+
+def test_hourly_partitions_stay_unindexed(store: Store, backend: PostgresBackend) -> None:
+    _write(backend, T0, T0 + US_PER_HOUR, T0 + 5 * US_PER_HOUR)
+    assert len(_partitions(store)) == 3
+    assert not any(_partitions(store).values())
 
 
 def test_a_rolled_back_write_forgets_its_partitions(store: Store, backend: PostgresBackend) -> None:

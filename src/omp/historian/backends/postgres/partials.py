@@ -55,6 +55,10 @@ class Partials:
     def __len__(self) -> int:
         return len(self.signal_id)
 
+    def take(self, mask: npt.NDArray[np.bool_]) -> Partials:
+        """The rows where ``mask`` is true."""
+        return Partials(*(getattr(self, name)[mask] for name in self.__slots__))
+
     def copy_columns(self) -> list[Column]:
         """The columns in rollup table order, typed for the binary COPY encoder."""
         return [

@@ -6,11 +6,13 @@ on the hour, UTC). The writer asks for the partitions a batch touches before
 it copies; the names already known are cached so a steady stream costs no DDL.
 
 Hot partitions carry no index at all: even a BRIN index costs a third of
-COPY throughput, because PostgreSQL maintains it row by row. A partition
-goes *cold* once a partition at least one width newer exists; it then gets a
-BRIN index on ``ts`` (a single pass, milliseconds for an hour of data), so
-reads of older data skip to the block ranges they need. Reads of the hot
-partitions scan them whole, which is why native partitions are small.
+COPY throughput, because PostgreSQL maintains it row by row. Reads find
+their partitions by pruning and scan them, which is why native partitions
+are small (an hour by default). Partitions wider than an hour get a BRIN
+index on ``ts`` once they go *cold* (a partition at least one width newer
+exists): a single pass, after which reads skip to the block ranges they
+need. Hourly partitions are not indexed: scanning one costs about as much
+as building its index, and reads touch each old hour rarely.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ import numpy as np
 import numpy.typing as npt
 import psycopg
 from psycopg import sql
+
+from omp.core.time import US_PER_HOUR
+
+BRIN_ABOVE_WIDTH = US_PER_HOUR
+"""Partitions wider than this get a BRIN index on ``ts`` once cold."""
 
 _LOCK_NAMESPACE = 0x6F6D70  # "omp": advisory lock space for DDL in one schema
 
@@ -94,7 +101,7 @@ class PartitionManager:
                 created += 1
         # Only remember them once the caller commits; see committed/rolled_back.
         self._pending = set(missing)
-        if created:
+        if created and self._width > BRIN_ABOVE_WIDTH:
             self._index_cold(conn)
         return created
 

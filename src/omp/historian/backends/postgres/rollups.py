@@ -2,8 +2,10 @@
 
 Points newer than their signal's high-water mark (see ``writer``) come after
 every stored point of that signal, so their partials, computed with numpy,
-fold into the stored rows exactly: one upsert per tier from array
-parameters (``fold_cte``), no raw point read back.
+fold into the stored rows exactly, with no raw point read back: buckets
+after the mark are new rows (a binary COPY, ``copy_fresh``), the one bucket
+per signal that may already exist is merged by an upsert from array
+parameters (``fold_cte``).
 
 Late points (a replay, late data, a history import) may land between stored
 points: the buckets they touch are recomputed, minutes from raw points (one
@@ -57,6 +59,18 @@ def fold_cte(names: Names, tier: Tier) -> str:
     """
     unnest = ", ".join(f"%s::{t}[]" for t in _TYPES)
     return _append_merge(names.rollup[tier.value], f"SELECT * FROM unnest({unnest})")
+
+
+def copy_fresh(
+    conn: psycopg.Connection[tuple[object, ...]], names: Names, tier: Tier, partials: Partials
+) -> None:
+    """Copy partials of buckets that hold no stored point yet in as new rows."""
+    if not len(partials):
+        return
+    with conn.cursor().copy(
+        query(f"COPY {names.rollup[tier.value]} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)")
+    ) as copy:
+        copy.write(encode_copy(partials.copy_columns()))
 
 
 def fold_params(partials: Partials) -> list[PgArray]:

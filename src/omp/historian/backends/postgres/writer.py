@@ -30,7 +30,7 @@ from omp.historian.backends.postgres import arrays, rollups
 from omp.historian.backends.postgres import events as event_sql
 from omp.historian.backends.postgres.arrays import PgArray, array
 from omp.historian.backends.postgres.copy_binary import TS_MIN_US, PgType, encode_copy
-from omp.historian.backends.postgres.partials import coarsen, compute_partials
+from omp.historian.backends.postgres.partials import Partials, coarsen, compute_partials
 from omp.historian.backends.postgres.partitions import PartitionManager
 from omp.historian.backends.postgres.sqltext import Names, id_list, query, ts, ts_literal
 from omp.historian.types import Tier, WriteStats
@@ -122,8 +122,10 @@ def _write_points(
         ) as copy:
             copy.write(_point_stream(new))
             # Computed while the server is still ingesting the COPY (two cores, two processes).
-            fold = _fold_and_advance(names, new)
-        conn.execute(*fold)
+            fold = _Fold.of(new, signals, marks)
+        for tier, partials in fold.fresh:
+            rollups.copy_fresh(conn, names, tier, partials)
+        conn.execute(*fold.statement(names))
     if len(new) == len(batch):
         return len(new)
     late = batch.take(~fresh)
@@ -153,29 +155,55 @@ def _lock_marks(
     return marks
 
 
-def _fold_and_advance(names: Names, new: PointBatch) -> tuple[sql.SQL, list[PgArray]]:
-    """The one statement folding new points into both tiers and advancing the marks."""
-    minutes = compute_partials(new.signal_id, new.ts, new.value, width=Tier.MINUTE.width)
-    hours = coarsen(minutes, width=Tier.HOUR.width)
-    last = np.append(np.flatnonzero(new.signal_id[1:] != new.signal_id[:-1]), len(new) - 1)
-    tip = new.take(last)
-    statement = (
-        f"WITH m AS ({rollups.fold_cte(names, Tier.MINUTE)}),"
-        f" h AS ({rollups.fold_cte(names, Tier.HOUR)})"
-        f" INSERT INTO {names.latest} AS l (signal_id, ts, value, quality)"
-        " SELECT * FROM unnest(%s::int4[], %s::int8[], %s::float8[], %s::int2[])"
-        " ON CONFLICT (signal_id) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value,"
-        " quality = EXCLUDED.quality, retained = true WHERE EXCLUDED.ts > l.ts"
-    )
-    params = [
-        *rollups.fold_params(minutes),
-        *rollups.fold_params(hours),
-        array(PgType.INT4, tip.signal_id),
-        array(PgType.INT8, tip.ts),
-        array(PgType.FLOAT8, tip.value),
-        array(PgType.INT2, tip.quality.astype(np.int16)),
-    ]
-    return query(statement), params
+@dataclass(frozen=True, slots=True)
+class _Fold:
+    """The rollup and mark updates for points newer than every stored point of their signal.
+
+    A rollup bucket after its signal's mark holds no stored point, so no row
+    exists for it yet: those partials are copied in as new rows (``fresh``).
+    Only the bucket holding the mark may exist and needs the merging upsert
+    (``heads``): at most one row per signal and tier.
+    """
+
+    fresh: list[tuple[Tier, Partials]]
+    heads: list[tuple[Tier, Partials]]
+    tip: PointBatch
+
+    @classmethod
+    def of(
+        cls, new: PointBatch, signals: npt.NDArray[np.int32], marks: npt.NDArray[np.int64]
+    ) -> _Fold:
+        minutes = compute_partials(new.signal_id, new.ts, new.value, width=Tier.MINUTE.width)
+        fresh, heads = [], []
+        for tier, partials in (
+            (Tier.MINUTE, minutes),
+            (Tier.HOUR, coarsen(minutes, width=Tier.HOUR.width)),
+        ):
+            head = partials.bucket <= marks[np.searchsorted(signals, partials.signal_id)]
+            fresh.append((tier, partials.take(~head)))
+            heads.append((tier, partials.take(head)))
+        last = np.append(np.flatnonzero(new.signal_id[1:] != new.signal_id[:-1]), len(new) - 1)
+        return cls(fresh, heads, new.take(last))
+
+    def statement(self, names: Names) -> tuple[sql.SQL, list[PgArray]]:
+        """One statement: merge the head partials of both tiers, advance the marks."""
+        text = (
+            f"WITH m AS ({rollups.fold_cte(names, Tier.MINUTE)}),"
+            f" h AS ({rollups.fold_cte(names, Tier.HOUR)})"
+            f" INSERT INTO {names.latest} AS l (signal_id, ts, value, quality)"
+            " SELECT * FROM unnest(%s::int4[], %s::int8[], %s::float8[], %s::int2[])"
+            " ON CONFLICT (signal_id) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value,"
+            " quality = EXCLUDED.quality, retained = true WHERE EXCLUDED.ts > l.ts"
+        )
+        tip = self.tip
+        params = [
+            *(param for _, partials in self.heads for param in rollups.fold_params(partials)),
+            array(PgType.INT4, tip.signal_id),
+            array(PgType.INT8, tip.ts),
+            array(PgType.FLOAT8, tip.value),
+            array(PgType.INT2, tip.quality.astype(np.int16)),
+        ]
+        return query(text), params
 
 
 def _copy(conn: psycopg.Connection[tuple[object, ...]], table: str, batch: PointBatch) -> None:
