@@ -184,7 +184,7 @@ class Settings(BaseModel):
         """Where the data lives, for messages: a file path or the URL without password."""
         if self.historian_kind is HistorianKind.DUCKDB:
             return str(self.duckdb_path)
-        return redact_url(self.historian_url or "")
+        return f"{redact_url(self.historian_url or '')} (schema {self.postgres_schema})"
 
 
 def redact_url(url: str) -> str:

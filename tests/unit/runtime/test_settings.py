@@ -46,7 +46,7 @@ def test_postgres_url_selects_postgres_and_is_redacted_in_messages() -> None:
     settings = load_settings(env={"OMP_HISTORIAN_URL": url})
     assert settings.historian_kind is HistorianKind.POSTGRES
     assert "secret" not in settings.historian_target
-    assert settings.historian_target == "postgresql://omp:***@db.example:5432/omp"
+    assert settings.historian_target == "postgresql://omp:***@db.example:5432/omp (schema omp)"
 
 
 def test_duckdb_url_names_another_file() -> None:
