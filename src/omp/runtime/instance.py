@@ -44,10 +44,13 @@ def _pid_alive(pid: int) -> bool:
 
 def _write_atomically(path: Path, payload: dict[str, object]) -> None:
     # Readers must never see a half-written file, so write aside and rename.
-    path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    scratch.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    scratch.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        scratch.replace(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def write_instance(data_dir: Path, info: InstanceInfo) -> Path:

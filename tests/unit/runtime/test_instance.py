@@ -71,3 +71,10 @@ def test_recorded_model_round_trips_as_an_absolute_path(tmp_path: Path) -> None:
 def test_no_recorded_model_says_what_to_pass(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--model"):
         recorded_model(tmp_path)
+
+
+def test_an_unwritable_data_directory_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the directory should be")
+    with pytest.raises(ConfigError, match="cannot write"):
+        write_instance(blocker, _info(1))
