@@ -38,6 +38,8 @@ from omp.historian.types import Tier, WriteStats
 _POINT_COLUMNS = "ts, value, signal_id, quality"
 _STAGE_POINTS = "omp_stage_points"
 _STAGE_TEXT = "omp_stage_text"
+_COPY_ROLLUP_ROWS = 256
+"""From this many new rollup rows on, a COPY beats inserting them through the upsert."""
 
 
 def first_occurrences(
@@ -162,7 +164,8 @@ class _Fold:
     A rollup bucket after its signal's mark holds no stored point, so no row
     exists for it yet: those partials are copied in as new rows (``fresh``).
     Only the bucket holding the mark may exist and needs the merging upsert
-    (``heads``): at most one row per signal and tier.
+    (``heads``): at most one row per signal and tier. A COPY costs a round
+    trip, so a few new rows go through the upsert as well.
     """
 
     fresh: list[tuple[Tier, Partials]]
@@ -180,8 +183,11 @@ class _Fold:
             (Tier.HOUR, coarsen(minutes, width=Tier.HOUR.width)),
         ):
             head = partials.bucket <= marks[np.searchsorted(signals, partials.signal_id)]
-            fresh.append((tier, partials.take(~head)))
-            heads.append((tier, partials.take(head)))
+            if np.count_nonzero(~head) < _COPY_ROLLUP_ROWS:
+                heads.append((tier, partials))  # few new rows: the upsert inserts them too
+            else:
+                fresh.append((tier, partials.take(~head)))
+                heads.append((tier, partials.take(head)))
         last = np.append(np.flatnonzero(new.signal_id[1:] != new.signal_id[:-1]), len(new) - 1)
         return cls(fresh, heads, new.take(last))
 
