@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
+from omp.core.batch import PointBatch
+from omp.core.errors import HistorianError
+from omp.core.events import Event, EventKind
 from omp.historian.backend import HistorianBackend
-from omp.historian.types import RawQuery
-from tests.integration.historian._helpers import T0, S, ids, rows, write_points, write_text
+from omp.historian.types import Agg, AggregateQuery, RawQuery, Tier
+from tests.integration.historian._helpers import T0, M, S, ids, rows, write_points, write_text
 from tests.integration.historian.conftest import BackendFactory
 
 
@@ -75,3 +80,18 @@ def test_quality_is_stored(backend: HistorianBackend) -> None:
     (a,) = ids(backend, "q")
     write_points(backend, [a, a], [T0, T0 + S], [1.0, 2.0], [0, 2])
     assert [r["quality"] for r in _all(backend, [a])] == [0, 2]
+
+
+def test_a_failed_write_leaves_nothing_behind(backend: HistorianBackend) -> None:
+    (a,) = ids(backend, "atomic")
+    write_points(backend, [a], [T0], [1.0])
+    bad = Event(T0, "acme/m", EventKind.QUALITY, "lot", attributes={"x": object()})
+    batch = PointBatch.of([a, a], [T0 + S, T0 + 2 * S], [2.0, 3.0])
+    with pytest.raises((ValueError, TypeError, HistorianError)):
+        backend.write(batch, None, [bad])
+    assert [r["value"] for r in _all(backend, [a])] == [1.0]
+    q = AggregateQuery((a,), T0, T0 + M, M, (Agg.COUNT,))
+    assert rows(backend.aggregate(q, Tier.MINUTE)) == [{"signal_id": a, "bucket": T0, "count": 1.0}]
+    again = backend.write(batch, None, ())
+    assert (again.points, again.duplicates) == (2, 0)
+    assert rows(backend.aggregate(q, Tier.MINUTE))[0]["count"] == 3.0

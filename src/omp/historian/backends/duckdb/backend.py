@@ -99,7 +99,7 @@ class DuckDBBackend:
             return catalog.ensure_ids(con, paths)
 
     def signal_ids(self) -> Mapping[str, int]:
-        return catalog.all_ids(self._cursor())
+        return self._read(catalog.all_ids)
 
     # --- writes --------------------------------------------------------------
 
@@ -108,16 +108,14 @@ class DuckDBBackend:
     ) -> WriteStats:
         with self._writing() as con:
             marks = self._marks.copy()
-            con.execute("BEGIN")
             try:
-                stored = insert_points(con, points, marks)
-                rollups.refresh(con, stored, self._marks, self._open_rows)
-                text_stored = insert_text(con, text) if text is not None and len(text) else 0
-                event_count = self._write_events(con, events)
-                con.execute("COMMIT")
+                with schema.transaction(con):
+                    stored = insert_points(con, points, marks)
+                    rollups.refresh(con, stored, self._marks, self._open_rows)
+                    text_stored = insert_text(con, text) if text is not None and len(text) else 0
+                    event_count = self._write_events(con, events)
             except BaseException:
                 self._open_rows.discard()
-                con.execute("ROLLBACK")
                 raise
             self._open_rows.commit()
             self._marks = marks
@@ -136,14 +134,8 @@ class DuckDBBackend:
     def delete_before(self, tier: Tier, cutoffs: Sequence[tuple[Micros, Sequence[int]]]) -> int:
         with self._writing() as con:
             self._open_rows.clear()
-            con.execute("BEGIN")
-            try:
-                deleted = retention.delete_before(con, tier, cutoffs)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            return deleted
+            with schema.transaction(con):
+                return retention.delete_before(con, tier, cutoffs)
 
     # --- reads ---------------------------------------------------------------
 

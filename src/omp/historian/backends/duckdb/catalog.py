@@ -10,14 +10,15 @@ from collections.abc import Mapping, Sequence
 
 import duckdb
 
+from omp.historian.backends.duckdb.schema import transaction
+
 
 def ensure_ids(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> dict[str, int]:
     """Ids for ``paths``, inserting new ones in one transaction (call with the write lock held)."""
     wanted = list(dict.fromkeys(paths))
     if not wanted:
         return {}
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         known = _lookup(con, wanted)
         missing = [p for p in wanted if p not in known]
         if missing:
@@ -26,10 +27,6 @@ def ensure_ids(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> dict[str
             new = {path: first + i for i, path in enumerate(missing)}
             con.executemany("INSERT INTO signals VALUES (?, ?)", [(i, p) for p, i in new.items()])
             known.update(new)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return {path: known[path] for path in wanted}
 
 

@@ -8,6 +8,8 @@ more on every insert than the writer's high-water-mark check (decision 0002).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -103,20 +105,18 @@ def _reason(exc: duckdb.Error) -> str:
 
 def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
-        con.execute("BEGIN")
-        for statement in DDL:
-            con.execute(statement)
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is None:
-            con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-        elif int(row[0]) > SCHEMA_VERSION:
-            raise HistorianUnavailableError(
-                f"historian file {path} has schema version {row[0]}, newer than this omp "
-                f"understands ({SCHEMA_VERSION}); upgrade omp"
-            )
-        con.execute("COMMIT")
+        with transaction(con):
+            for statement in DDL:
+                con.execute(statement)
+            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise HistorianUnavailableError(
+                    f"historian file {path} has schema version {row[0]}, newer than this omp "
+                    f"understands ({SCHEMA_VERSION}); upgrade omp"
+                )
     except duckdb.Error as exc:
-        con.execute("ROLLBACK")
         raise HistorianUnavailableError(f"cannot prepare historian file {path}: {exc}") from exc
 
 
@@ -128,3 +128,16 @@ def fetch_table(
     if table is None:  # the stubs allow it for statements without a result
         raise HistorianError(f"query returned no result set: {sql[:80]}")
     return table
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    con.execute("BEGIN")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        with suppress(duckdb.Error):  # a failed COMMIT may already have ended it
+            con.execute("ROLLBACK")
+        raise
