@@ -8,9 +8,10 @@ bounded memory. CSV spells timestamps as RFC 3339 (``...T...Z``), which
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,61 +49,58 @@ def csv_ready(table: pa.Table) -> pa.Table:
     return table
 
 
-class CsvWriter:
-    """CSV with a header row; timestamps in RFC 3339."""
+class _TableFile:
+    """One output file: pages in, errors out as ``OmpError`` naming the target.
 
-    def __init__(self, sink: BinaryIO | str, schema: pa.Schema) -> None:
-        self._writer = pacsv.CSVWriter(sink, csv_ready(schema.empty_table()).schema)
+    ``engine`` is an Arrow writer (CSV, Parquet or IPC: all have ``write_table``
+    and ``close``); ``prepare`` adapts each page to it.
+    """
 
-    def write(self, table: pa.Table) -> None:
-        self._writer.write_table(csv_ready(table))
-
-    def close(self) -> None:
-        self._writer.close()
-
-
-class ParquetWriter:
-    """Parquet (zstd), one row group per page."""
-
-    def __init__(self, sink: BinaryIO | str, schema: pa.Schema) -> None:
-        self._writer = pq.ParquetWriter(sink, schema, compression="zstd")
+    def __init__(self, target: str, engine: Any, prepare: Callable[[pa.Table], pa.Table]) -> None:
+        self._target = target
+        self._engine = engine
+        self._prepare = prepare
 
     def write(self, table: pa.Table) -> None:
-        self._writer.write_table(table)
+        try:
+            self._engine.write_table(self._prepare(table))
+        except OSError as exc:  # a full disk mid-export
+            raise OmpError(f"cannot write {self._target}: {exc}") from None
 
     def close(self) -> None:
-        self._writer.close()
+        try:
+            self._engine.close()
+        except OSError as exc:
+            raise OmpError(f"cannot write {self._target}: {exc}") from None
 
 
-class ArrowWriter:
-    """The Arrow IPC stream format (``application/vnd.apache.arrow.stream``)."""
-
-    def __init__(self, sink: BinaryIO | str, schema: pa.Schema) -> None:
-        self._writer = ipc.new_stream(sink, schema)
-
-    def write(self, table: pa.Table) -> None:
-        self._writer.write_table(table)
-
-    def close(self) -> None:
-        self._writer.close()
+def _unchanged(table: pa.Table) -> pa.Table:
+    return table
 
 
-_WRITERS: dict[OutputFormat, type[CsvWriter | ParquetWriter | ArrowWriter]] = {
-    OutputFormat.CSV: CsvWriter,
-    OutputFormat.PARQUET: ParquetWriter,
-    OutputFormat.ARROW: ArrowWriter,
-}
+def _engine(fmt: OutputFormat, sink: BinaryIO | str, schema: pa.Schema) -> Any:
+    if fmt is OutputFormat.CSV:
+        return pacsv.CSVWriter(sink, csv_ready(schema.empty_table()).schema)
+    if fmt is OutputFormat.PARQUET:
+        return pq.ParquetWriter(sink, schema, compression="zstd")  # one row group per page
+    if fmt is OutputFormat.ARROW:
+        return ipc.new_stream(sink, schema)
+    raise OmpError(f"format {fmt.value!r} cannot be written to a file")
 
 
 def open_writer(fmt: OutputFormat, sink: BinaryIO | Path, schema: pa.Schema) -> TableWriter:
-    """A writer of ``fmt`` to a file path or a binary stream; ``OmpError`` naming the file."""
-    kind = _WRITERS.get(fmt)
-    if kind is None:
-        raise OmpError(f"format {fmt.value!r} cannot be written to a file")
+    """A writer of ``fmt`` to a file path or a binary stream; ``OmpError`` naming the file.
+
+    CSV spells timestamps as RFC 3339; Parquet is zstd-compressed; Arrow is the
+    IPC stream format (``application/vnd.apache.arrow.stream``).
+    """
+    target = str(sink) if isinstance(sink, Path) else sink
     try:
-        return kind(str(sink) if isinstance(sink, Path) else sink, schema)
+        engine = _engine(fmt, target, schema)
     except OSError as exc:
         raise OmpError(f"cannot write {sink}: {exc}") from None
+    prepare = csv_ready if fmt is OutputFormat.CSV else _unchanged
+    return _TableFile(str(sink), engine, prepare)
 
 
 def to_bytes(fmt: OutputFormat, table: pa.Table) -> bytes:
