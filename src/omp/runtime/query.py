@@ -18,7 +18,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from omp.core.errors import OmpError, UnknownSignalError
+from omp.core.errors import OmpError
 from omp.core.time import Clock, Micros, system_clock
 from omp.historian.types import Agg, AggregateQuery, Cursor, RawQuery, StateQuery
 from omp.runtime.results import present_aggregate, present_raw, present_states
@@ -53,7 +53,10 @@ class SignalView(Protocol):
 
 
 class SignalResolver(Protocol):
-    """Turns a path or glob into signals; raises ``UnknownSignalError`` when none match."""
+    """Turns a path or glob into signals (the Registry).
+
+    ``match`` raises ``UnknownSignalError`` naming the pattern when nothing matches.
+    """
 
     @property
     def version(self) -> str: ...
@@ -201,8 +204,3 @@ class QueryService:
         signals = self.signals(pattern)
         table = self._reads.latest([s.id for s in signals])
         return present_raw(table, {s.id: s.path for s in signals})
-
-
-def no_match(pattern: str) -> UnknownSignalError:
-    """The error for a pattern that matches nothing, naming the pattern."""
-    return UnknownSignalError(f"no signal matches {pattern!r}")
