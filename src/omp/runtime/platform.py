@@ -71,6 +71,7 @@ class Platform:
         self._services: list[Service] = []
         self._started: list[Service] = []
         self._running = False
+        self._closed = False
 
     @classmethod
     def open(
@@ -145,6 +146,9 @@ class Platform:
 
     def stop(self) -> None:
         """Stop services (reverse order), then flush and close the historian. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
         if not self._running:
             self.historian.stop()  # never started: just closes the backend
             return

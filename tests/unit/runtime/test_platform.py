@@ -94,6 +94,8 @@ def test_services_start_in_order_and_stop_in_reverse(tmp_path: Path) -> None:
         assert platform.running
     assert log == ["start a", "start b", "start late", "stop late", "stop b", "stop a"]
     assert not platform.running
+    platform.stop()  # a second stop does nothing
+    assert len(log) == 6
 
 
 def test_a_failing_service_undoes_the_start(tmp_path: Path) -> None:
