@@ -25,6 +25,8 @@ class Health:
     historian_counters: dict[str, Any] = field(default_factory=dict)
     ingest_accepted: int = 0
     ingest_rejected: dict[str, int] = field(default_factory=dict)
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per plugged-in service: ``running``, plus what the service reports about itself."""
     problems: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,5 +35,6 @@ class Health:
             "model_version": self.model_version,
             "historian": {"target": self.historian, **self.historian_counters},
             "ingest": {"accepted": self.ingest_accepted, "rejected": dict(self.ingest_rejected)},
+            "services": {name: dict(details) for name, details in self.services.items()},
             "problems": list(self.problems),
         }

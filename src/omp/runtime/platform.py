@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from omp.bus import Bus
 from omp.core.time import Clock, system_clock
@@ -44,6 +44,13 @@ class Service(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+@runtime_checkable
+class ReportsHealth(Protocol):
+    """A service that can say how it is doing (connectors: connected, backoff, last error)."""
+
+    def health(self) -> dict[str, Any]: ...
 
 
 class Platform:
@@ -179,8 +186,16 @@ class Platform:
             historian_counters=counters,
             ingest_accepted=stats.accepted,
             ingest_rejected={reason.value: count for reason, count in stats.rejected.items()},
+            services=self._service_health(),
             problems=tuple(problems),
         )
+
+    def _service_health(self) -> dict[str, dict[str, Any]]:
+        report: dict[str, dict[str, Any]] = {}
+        for service in self._services:
+            details = service.health() if isinstance(service, ReportsHealth) else {}
+            report[service.name] = {"running": service in self._started, **details}
+        return report
 
     def __enter__(self) -> Platform:
         self.start()

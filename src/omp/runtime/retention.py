@@ -52,6 +52,9 @@ class RetentionService:
             self._thread.join()
             self._thread = None
 
+    def health(self) -> dict[str, object]:
+        return {"runs": self.runs, "deleted": self.deleted, "failing": self._failing}
+
     def run_once(self) -> None:
         """One pass; errors are logged (once per failure streak), never raised."""
         try:

@@ -121,6 +121,20 @@ def test_health_counts_rejects_by_reason(tmp_path: Path) -> None:
     assert health["status"] == "ok"
     assert health["ingest"] == {"accepted": 1, "rejected": {"not_finite": 1}}
     assert health["historian"]["points_written"] == 1
+    assert health["services"] == {}
+
+
+def test_health_lists_services_and_what_they_report(tmp_path: Path) -> None:
+    class Reporting(RecordingService):
+        def health(self) -> dict[str, object]:
+            return {"connected": True}
+
+    platform = Platform.open(Settings(data_dir=tmp_path), model_file=EXAMPLE)
+    platform.add_service(RecordingService("plain", []))
+    platform.add_service(Reporting("opcua", []))
+    with platform:
+        services = platform.health().to_dict()["services"]
+    assert services == {"plain": {"running": True}, "opcua": {"running": True, "connected": True}}
 
 
 def test_retention_runs_while_running_and_never_for_one_shot_commands(tmp_path: Path) -> None:
