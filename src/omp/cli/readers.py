@@ -16,6 +16,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from omp.cli._output import err
 from omp.cli.remote import RemoteReader, live_instance
 from omp.core.errors import HistorianUnavailableError, OmpError
 from omp.core.time import Micros
@@ -81,6 +82,8 @@ def open_reader(settings: Settings, *, api: str | None, model: Path | None) -> I
         instance = live_instance(settings.data_dir)
         url = instance.api_url if instance is not None else None
     if url is not None:
+        if model is not None:
+            err.print(f"note: --model is not used: reading through the instance at {url}")
         remote = RemoteReader(url)
         try:
             yield remote
