@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from omp.core.batch import PointBatch
+from omp.core.batch import PointBatch, TextBatch
 from omp.historian.backends.postgres import PostgresBackend
 from omp.historian.types import RawQuery
 
@@ -78,3 +78,13 @@ def test_large_batch_round_trips_exactly(backend: PostgresBackend) -> None:
             break
         query = RawQuery(query.signal_ids, query.start, query.end, limit=query.limit, after=cursor)
     assert got == first
+
+
+def test_text_values_round_trip_with_awkward_characters(backend: PostgresBackend) -> None:
+    texts = ["", "tab\there", "new\nline", "back\\slash", "quote ' \" ", "Ölstand 🛢️", "x" * 100_000]
+    ts = [1_767_225_600_000_000 + k for k in range(len(texts))]
+    stats = backend.write(PointBatch.empty(), TextBatch.of([5] * len(texts), ts, texts), ())
+    assert stats.text == len(texts)
+    table, _ = backend.read_raw(RawQuery((5,), 0, 2**62))
+    assert table.column("text").to_pylist() == texts
+    assert backend.latest([5]).column("text").to_pylist() == ["x" * 100_000]
