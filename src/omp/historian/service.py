@@ -144,7 +144,8 @@ class Historian:
 
         Raises ``BackpressureError`` when the queue stays full past
         ``timeout`` (the batch is then not accepted: the caller still owns
-        it), ``ValueError`` for timestamps before 1970.
+        it), ``ValueError`` for timestamps before 1970. The batch is queued by
+        reference: do not modify its arrays afterwards.
         """
         if len(batch) and int(np.min(batch.ts)) < 0:
             raise ValueError(f"batch for {self.describe()} has timestamps before 1970")
