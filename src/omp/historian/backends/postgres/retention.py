@@ -4,9 +4,10 @@ Raw: points and text with ``ts < cutoff``. Rollups: buckets that end at or
 before the cutoff, so a bucket is never cut in half.
 
 A native partition is dropped (instead of deleted row by row) when every
-signal that has rows in it is cut at or after the partition's end. The check
-is one sequential count over the partition, far cheaper than deleting its
-rows one by one and vacuuming them afterwards.
+signal that has rows in it is cut at or after the partition's end. The hour
+rollups rule out partitions that hold other signals without touching them;
+a candidate is then counted exactly in one sequential scan, far cheaper than
+deleting its rows one by one and vacuuming them afterwards.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _drop_covered_partitions(
     dropped: set[int] = set()
     for part in partitions.list(conn):
         covered = [sid for sid, cutoff in cutoff_of.items() if cutoff >= part.end]
-        if not covered:
+        if not covered or _hour_rollups_name_others(conn, names, part, covered):
             continue
         rows, others = _count(conn, names, part, covered)
         if others == 0:
@@ -89,6 +90,26 @@ def _drop_covered_partitions(
             dropped.add(part.start)
     partitions.forget(dropped)
     return dropped_rows
+
+
+def _hour_rollups_name_others(
+    conn: psycopg.Connection[tuple[object, ...]], names: Names, part: Partition, covered: list[int]
+) -> bool:
+    """Whether the hour rollups show a signal outside ``covered`` with points in ``part``.
+
+    The small rollup table answers what a scan of the partition would, so a
+    partition kept for a longer-lived signal is not rescanned at every
+    retention run. Without rollup rows the exact count decides.
+    """
+    start = part.start - part.start % Tier.HOUR.width
+    row = conn.execute(
+        query(
+            f"SELECT EXISTS (SELECT 1 FROM {names.rollup['1h']} WHERE bucket >= {start}"
+            f" AND bucket < {part.end} AND last_ts >= {part.start} AND first_ts < {part.end}"
+            f" AND signal_id NOT IN ({id_list(covered)}))"
+        )
+    ).fetchone()
+    return bool(row[0]) if row else False
 
 
 def _count(
