@@ -331,6 +331,7 @@ class Writer:
                 if self._abandon.wait(delay):
                     return False
                 delay = min(limit, delay * 2)
+                self._run_calls()  # catalog and retention callers get an answer meanwhile
                 continue
             if failing:
                 _LOG.warning("historian %s: writes recovered", self._backend.describe())
@@ -340,6 +341,13 @@ class Writer:
                 self._in_flight = 0
                 self._cond.notify_all()
             return True
+
+    def _run_calls(self) -> None:
+        with self._cond:
+            calls = list(self._calls)
+            self._calls.clear()
+        for fn, future in calls:
+            _settle(future, fn)
 
     def _failed(self, exc: Exception, *, first: bool) -> None:
         message = f"{type(exc).__name__}: {exc}"
@@ -354,6 +362,7 @@ class Writer:
 
 
 def _settle(future: Future[Any], fn: Callable[[], Any]) -> None:
+    """Run ``fn`` and hand its result or exception to whoever waits on ``future``."""
     try:
         future.set_result(fn())
     except BaseException as exc:  # handed to the caller's thread

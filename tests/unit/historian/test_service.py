@@ -199,3 +199,17 @@ def test_events_with_unserialisable_attributes_are_refused_at_the_door(
     with pytest.raises(ValueError, match=r"lot-7.*JSON"):
         historian.write_events([bad])
     assert historian.stats().queued == 0
+
+
+def test_catalog_calls_are_answered_while_writes_keep_failing(
+    backend: FakeBackend, clock: FakeClock
+) -> None:
+    backend.fail_forever = True
+    service = Historian(backend, clock=clock, flush_points=1, retry_backoff=(0.001, 0.002)).start()
+    service.write(_points(1))
+    assert backend.entered.wait(WAIT)
+    assert service.ensure_ids(["m/x"]) == {"m/x": 1}
+    backend.fail_forever = False
+    service.flush(timeout=WAIT)
+    service.stop(timeout=WAIT)
+    assert backend.points_written() == [1]
