@@ -15,9 +15,13 @@ from omp.core.events import Event
 
 
 class PointSink(Protocol):
-    """Where batches go. ``submit`` may block while the pipeline applies backpressure."""
+    """Where batches go. ``submit`` may block while the pipeline applies backpressure.
 
-    def submit(self, batch: SourceBatch | PointBatch | TextBatch) -> None: ...
+    What ``submit`` returns (ingest returns a report of rejects) is the
+    implementation's business; a connector needs only that it did not raise.
+    """
+
+    def submit(self, batch: SourceBatch | PointBatch | TextBatch) -> object: ...
 
     def submit_events(self, events: Sequence[Event]) -> None: ...
 

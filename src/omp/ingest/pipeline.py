@@ -28,7 +28,7 @@ from omp.core.batch import PointBatch, SourceBatch, TextBatch
 from omp.core.events import Event
 from omp.core.rejects import RejectReason
 from omp.core.time import Clock, Micros, system_clock
-from omp.ingest.tables import RegistryView, Resolution, Tables
+from omp.ingest.tables import Resolution, Tables
 from omp.ingest.validate import (
     OK,
     Checker,
@@ -38,6 +38,7 @@ from omp.ingest.validate import (
     check_text,
     check_times,
 )
+from omp.model import Registry
 
 DEFAULT_MAX_FUTURE: Micros = 10 * 60 * 1_000_000
 """How far ahead of our clock a timestamp may be: generous device clock skew."""
@@ -90,7 +91,7 @@ class Ingest:
 
     def __init__(
         self,
-        registry: RegistryView,
+        registry: Registry,
         *,
         historian: HistorianSink,
         bus: Bus,
@@ -107,7 +108,7 @@ class Ingest:
         self._rejected: Counter[RejectReason] = Counter()
         self._unmapped: Counter[tuple[str, str]] = Counter()
 
-    def use_registry(self, registry: RegistryView) -> None:
+    def use_registry(self, registry: Registry) -> None:
         """Switch to a newly compiled model; in-flight submits finish on the old one."""
         self._tables = Tables(registry)
 
@@ -182,7 +183,7 @@ class Ingest:
         if isinstance(batch.value, pa.Array):
             return TextBatch(signal_id, batch.ts, batch.value, batch.quality), reasons
         values = batch.value
-        if any(r.scale != 1.0 or r.offset != 0.0 for r in resolutions):
+        if not all(r.is_identity for r in resolutions):
             scale = np.array([r.scale for r in resolutions])[batch.address_index]
             offset = np.array([r.offset for r in resolutions])[batch.address_index]
             values = values * scale + offset

@@ -1,54 +1,31 @@
 """Lookup tables compiled from the Registry, so a batch resolves with array indexing.
 
-Per signal id: is it known, its datatype code. Per connector: a dict from
-source address to (signal id, scale, offset) with the unit conversion folded in.
-A batch's few distinct addresses are looked up once, its points by indexing.
+Per signal id: its datatype code. Per (connector, address, reported unit): the
+signal id and the affine conversion from raw source value to the model's unit
+(the binding's scale and offset first, then the unit conversion). A batch's
+few distinct addresses are looked up once, its points by indexing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from omp.core.errors import ConfigError
 from omp.ingest.validate import DatatypeCode
+from omp.model import Datatype, Registry
 
 _DATATYPE_CODES = {
-    "float": DatatypeCode.FLOAT,
-    "int": DatatypeCode.INT,
-    "bool": DatatypeCode.BOOL,
-    "string": DatatypeCode.STRING,
+    Datatype.FLOAT: DatatypeCode.FLOAT,
+    Datatype.INT: DatatypeCode.INT,
+    Datatype.BOOL: DatatypeCode.BOOL,
+    Datatype.STRING: DatatypeCode.STRING,
 }
 
-
-class SignalView(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def datatype(self) -> str: ...
-    @property
-    def unit(self) -> str | None: ...
-
-
-class BindingView(Protocol):
-    @property
-    def signal_id(self) -> int: ...
-    @property
-    def source_unit(self) -> str | None: ...
-
-
-class RegistryView(Protocol):
-    """What ingest needs of the compiled model."""
-
-    @property
-    def version(self) -> str: ...
-    def all_signals(self) -> Sequence[SignalView]: ...
-    def bindings_of(self, connector: str) -> Mapping[str, BindingView]: ...
-    def conversion(self, source_unit: str, target_unit: str) -> tuple[float, float]: ...
+RESOLUTION_CACHE_LIMIT = 1_000_000
+"""Distinct (connector, address, unit) answers remembered per model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +37,10 @@ class Resolution:
     offset: float = 0.0
     unit_error: bool = False
 
+    @property
+    def is_identity(self) -> bool:
+        return self.scale == 1.0 and self.offset == 0.0
+
 
 UNBOUND = Resolution(-1)
 INCONVERTIBLE = Resolution(-1, unit_error=True)
@@ -68,16 +49,14 @@ INCONVERTIBLE = Resolution(-1, unit_error=True)
 class Tables:
     """Immutable per-model lookup tables; swap the whole object on a model change."""
 
-    def __init__(self, registry: RegistryView) -> None:
+    def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        signals = registry.all_signals()
+        signals = registry.signals
         size = max((s.id for s in signals), default=-1) + 2
         # The last slot is a sentinel for ids outside the table.
         self.datatype: npt.NDArray[np.uint8] = np.full(size, DatatypeCode.UNKNOWN, dtype=np.uint8)
-        self.unit: dict[int, str | None] = {}
         for signal in signals:
             self.datatype[signal.id] = _DATATYPE_CODES[signal.datatype]
-            self.unit[signal.id] = signal.unit
         self._sentinel = size - 1
         self._resolutions: dict[tuple[str, str, str | None], Resolution] = {}
 
@@ -92,20 +71,16 @@ class Tables:
         cached = self._resolutions.get(key)
         if cached is None:
             cached = self._resolve(connector, address, reported_unit)
-            if len(self._resolutions) < 1_000_000:
+            if len(self._resolutions) < RESOLUTION_CACHE_LIMIT:
                 self._resolutions[key] = cached
         return cached
 
     def _resolve(self, connector: str, address: str, reported_unit: str | None) -> Resolution:
-        binding = self.registry.bindings_of(connector).get(address)
+        binding = self.registry.bindings_for(connector).get(address)
         if binding is None:
             return UNBOUND
-        target = self.unit.get(binding.signal_id)
-        source = reported_unit or binding.source_unit
-        if source is None or target is None or source == target:
-            return Resolution(binding.signal_id)
         try:
-            scale, offset = self.registry.conversion(source, target)
+            affine = binding.conversion_from(reported_unit)
         except ConfigError:
             return INCONVERTIBLE
-        return Resolution(binding.signal_id, scale, offset)
+        return Resolution(binding.signal.id, affine.scale, affine.offset)

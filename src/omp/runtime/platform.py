@@ -25,7 +25,6 @@ from omp.core.time import Clock, system_clock
 from omp.historian.service import Historian
 from omp.ingest import Ingest
 from omp.model import Registry, compile_model, load_model
-from omp.runtime.adapters import IngestRegistry
 from omp.runtime.health import Health, Status
 from omp.runtime.historian_factory import historian_counters, open_historian
 from omp.runtime.query import QueryService
@@ -71,9 +70,7 @@ class Platform:
         self.historian = historian
         self.clock = clock
         self.bus = Bus()
-        self.ingest = Ingest(
-            IngestRegistry(registry), historian=historian, bus=self.bus, clock=clock
-        )
+        self.ingest = Ingest(registry, historian=historian, bus=self.bus, clock=clock)
         self.queries = QueryService(registry, historian, clock=clock)
         self._services: list[Service] = []
         self._started: list[Service] = []

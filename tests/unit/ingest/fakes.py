@@ -1,49 +1,69 @@
-"""Fakes for ingest tests: a tiny registry and a recording historian sink."""
+"""A small real model for ingest tests, and a recording historian sink."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from omp.core.batch import PointBatch, TextBatch
-from omp.core.errors import BackpressureError, ConfigError
+from omp.core.errors import BackpressureError
 from omp.core.events import Event
+from omp.model import Registry, compile_model, parse_model
+
+MODEL = """
+enterprise: acme
+connectors:
+  plc: {protocol: opcua, endpoint: "opc.tcp://127.0.0.1:4840"}
+  regs: {protocol: modbus, host: 127.0.0.1}
+equipment_types:
+  oven:
+    signals:
+      temp: {unit: Cel}
+      pressure: {unit: kPa}
+      parts: {datatype: int, kind: counter, unit: "{parts}"}
+      door: {datatype: bool, kind: state, states: {0: closed, 1: open}}
+      order: {datatype: string, kind: text}
+sites:
+  s1:
+    timezone: Europe/Berlin
+    areas:
+      a:
+        lines:
+          l:
+            cells:
+              c:
+                equipment:
+                  oven_1:
+                    type: oven
+                    connector: plc
+                    bindings:
+                      temp: {address: "ns=2;s=T1", unit: "[degF]"}
+                      pressure: {address: "ns=2;s=P1", unit: bar}
+                      parts: "ns=2;s=N1"
+                      order: "ns=2;s=S1"
+                  oven_2:
+                    type: oven
+                    connector: regs
+                    bindings:
+                      temp: {address: "input:30001:int16", scale: 0.1}
+"""
+PREFIX = "acme/s1/a/l/c/oven_1/"
 
 
-@dataclass(frozen=True)
-class FakeSignal:
-    id: int
-    datatype: str
-    unit: str | None = None
+class DictIds:
+    """A SignalIdSource backed by a dict: ids in order of first request."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def ensure_ids(self, paths: Sequence[str]) -> Mapping[str, int]:
+        for path in paths:
+            self.ids.setdefault(path, len(self.ids) + 1)
+        return {path: self.ids[path] for path in paths}
 
 
-@dataclass(frozen=True)
-class FakeBinding:
-    signal_id: int
-    source_unit: str | None = None
-
-
-_CONVERSIONS = {("[degF]", "Cel"): (5 / 9, -32 * 5 / 9), ("bar", "kPa"): (100.0, 0.0)}
-
-
-@dataclass
-class FakeRegistry:
-    signals: list[FakeSignal]
-    bindings: dict[str, dict[str, FakeBinding]] = field(default_factory=dict)
-    version: str = "v-test"
-
-    def all_signals(self) -> Sequence[FakeSignal]:
-        return self.signals
-
-    def bindings_of(self, connector: str) -> Mapping[str, FakeBinding]:
-        return self.bindings.get(connector, {})
-
-    def conversion(self, source_unit: str, target_unit: str) -> tuple[float, float]:
-        try:
-            return _CONVERSIONS[(source_unit, target_unit)]
-        except KeyError:
-            raise ConfigError(f"cannot convert {source_unit} to {target_unit}") from None
+def make_registry(text: str = MODEL, ids: DictIds | None = None) -> Registry:
+    return compile_model(parse_model(text), ids=ids or DictIds())
 
 
 class RecordingHistorian:

@@ -12,42 +12,35 @@ from omp.core.errors import BackpressureError
 from omp.core.events import Event, EventKind
 from omp.core.rejects import RejectReason
 from omp.ingest import Ingest
-from tests.unit.ingest.fakes import FakeBinding, FakeRegistry, FakeSignal, RecordingHistorian
+from omp.model import Registry
+from tests.unit.ingest.fakes import MODEL, PREFIX, DictIds, RecordingHistorian, make_registry
 
 NOW = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
 
 
-def make_registry() -> FakeRegistry:
-    return FakeRegistry(
-        signals=[
-            FakeSignal(1, "float", "Cel"),
-            FakeSignal(2, "int", "{count}"),
-            FakeSignal(3, "bool"),
-            FakeSignal(4, "string"),
-            FakeSignal(5, "float", "kPa"),
-        ],
-        bindings={
-            "plc": {
-                "T1": FakeBinding(1, "[degF]"),
-                "N1": FakeBinding(2),
-                "P1": FakeBinding(5, "bar"),
-                "S1": FakeBinding(4),
-            }
-        },
-    )
+REGISTRY = make_registry()
+
+
+def sid(name: str, registry: Registry = REGISTRY) -> int:
+    return registry.signal(PREFIX + name).id
+
+
+TEMP, PRESSURE, PARTS, DOOR, ORDER = (
+    sid(n) for n in ("temp", "pressure", "parts", "door", "order")
+)
 
 
 def make_ingest(
     historian: RecordingHistorian | None = None, bus: Bus | None = None
 ) -> tuple[Ingest, RecordingHistorian]:
     sink = historian or RecordingHistorian()
-    return Ingest(make_registry(), historian=sink, bus=bus or Bus(), clock=lambda: NOW), sink
+    return Ingest(REGISTRY, historian=sink, bus=bus or Bus(), clock=lambda: NOW), sink
 
 
 def test_one_bad_point_never_rejects_its_neighbours() -> None:
     ingest, sink = make_ingest()
     batch = PointBatch.of(
-        [1, 1, 99, 2, 2, 3, 3, 4, 1, 1],
+        [TEMP, TEMP, 9999, PARTS, PARTS, DOOR, DOOR, ORDER, TEMP, TEMP],
         [NOW, NOW, NOW, NOW, NOW, NOW, NOW, NOW, -5, NOW + 3_600_000_000],
         [20.0, np.nan, 1.0, 3.0, 2.5, 1.0, 2.0, 1.0, 20.0, 20.0],
     )
@@ -63,30 +56,39 @@ def test_one_bad_point_never_rejects_its_neighbours() -> None:
     }
     stored = sink.batches[0]
     assert isinstance(stored, PointBatch)
-    assert list(stored.signal_id) == [1, 2, 3]
+    assert list(stored.signal_id) == [TEMP, PARTS, DOOR]
     assert ingest.stats().accepted == 3
     assert ingest.stats().rejected[RejectReason.WRONG_TYPE] == 3
 
 
 def test_source_batch_resolves_bindings_and_converts_units() -> None:
     ingest, sink = make_ingest()
-    batch = SourceBatch.of(
-        "plc", ["T1", "P1", "N1", "ghost"], [0, 1, 2, 3, 0], [NOW] * 5, [212.0, 1.0, 7, 5, 32.0]
-    )
+    addresses = ["ns=2;s=T1", "ns=2;s=P1", "ns=2;s=N1", "ghost"]
+    batch = SourceBatch.of("plc", addresses, [0, 1, 2, 3, 0], [NOW] * 5, [212.0, 1.0, 7, 5, 32.0])
     report = ingest.submit(batch)
     assert report.accepted == 4
     assert report.counts() == {RejectReason.UNKNOWN_SIGNAL: 1}
     stored = sink.batches[0]
     assert isinstance(stored, PointBatch)
-    assert list(stored.signal_id) == [1, 5, 2, 1]
+    assert list(stored.signal_id) == [TEMP, PRESSURE, PARTS, TEMP]
     np.testing.assert_allclose(stored.value, [100.0, 100.0, 7.0, 0.0], atol=1e-9)
     assert ingest.stats().unmapped == {("plc", "ghost"): 1}
+
+
+def test_binding_scale_applies_before_storage() -> None:
+    ingest, sink = make_ingest()
+    report = ingest.submit(SourceBatch.of("regs", ["input:30001:int16"], [0], [NOW], [215.0]))
+    assert report.accepted == 1
+    stored = sink.batches[0]
+    assert isinstance(stored, PointBatch)
+    assert stored.signal_id.tolist() == [REGISTRY.signal("acme/s1/a/l/c/oven_2/temp").id]
+    np.testing.assert_allclose(stored.value, [21.5])
 
 
 def test_unit_reported_at_runtime_overrides_binding_and_bad_unit_is_rejected() -> None:
     ingest, sink = make_ingest()
     batch = SourceBatch.of(
-        "plc", ["T1", "P1"], [0, 1], [NOW, NOW], [50.0, 3.0], units=["Cel", "Cel"]
+        "plc", ["ns=2;s=T1", "ns=2;s=P1"], [0, 1], [NOW, NOW], [50.0, 3.0], units=["Cel", "Cel"]
     )
     report = ingest.submit(batch)
     assert report.accepted == 1
@@ -98,7 +100,7 @@ def test_unit_reported_at_runtime_overrides_binding_and_bad_unit_is_rejected() -
 
 def test_text_batch_only_for_text_signals() -> None:
     ingest, sink = make_ingest()
-    batch = TextBatch.of([4, 1, 4], [NOW] * 3, pa.array(["ORD-1", "x", None]))
+    batch = TextBatch.of([ORDER, TEMP, ORDER], [NOW] * 3, pa.array(["ORD-1", "x", None]))
     report = ingest.submit(batch)
     assert report.accepted == 1
     assert report.counts() == {RejectReason.WRONG_TYPE: 2}
@@ -106,14 +108,22 @@ def test_text_batch_only_for_text_signals() -> None:
     assert sink.batches[0].value.to_pylist() == ["ORD-1"]
 
 
+def test_text_from_a_source() -> None:
+    ingest, sink = make_ingest()
+    batch = SourceBatch.of("plc", ["ns=2;s=S1"], [0], [NOW], pa.array(["ORD-7"]))
+    assert ingest.submit(batch).accepted == 1
+    assert isinstance(sink.batches[0], TextBatch)
+    assert sink.batches[0].signal_id.tolist() == [ORDER]
+
+
 def test_backpressure_raises_and_accepts_nothing_of_that_batch() -> None:
     bus = Bus()
     ingest, _ = make_ingest(RecordingHistorian(capacity=1), bus)
     seen: list[int] = []
     bus.subscribe("probe", on_batch=lambda b: seen.append(len(b)))
-    ingest.submit(PointBatch.of([1], [NOW], [1.0]))
+    ingest.submit(PointBatch.of([TEMP], [NOW], [1.0]))
     with pytest.raises(BackpressureError):
-        ingest.submit(PointBatch.of([1, 1], [NOW + 1, NOW + 2], [1.0, 2.0]), timeout=0.01)
+        ingest.submit(PointBatch.of([TEMP, TEMP], [NOW + 1, NOW + 2], [1.0, 2.0]), timeout=0.01)
     assert seen == [1]  # the refused batch never reached live consumers
     assert ingest.stats().accepted == 1
 
@@ -123,19 +133,21 @@ def test_all_good_batch_is_passed_without_copy_and_published() -> None:
     ingest, sink = make_ingest(bus=bus)
     seen: list[PointBatch | TextBatch] = []
     bus.subscribe("probe", on_batch=seen.append)
-    batch = PointBatch.of([1, 2], [NOW, NOW], [1.0, 2.0])
+    batch = PointBatch.of([TEMP, PARTS], [NOW, NOW], [1.0, 2.0])
     ingest.submit(batch)
     assert sink.batches[0] is batch
     assert seen == [batch]
 
 
 def test_model_swap_changes_resolution() -> None:
-    ingest, _ = make_ingest()
-    registry = make_registry()
-    registry.bindings["plc"]["ghost"] = FakeBinding(2)
-    ingest.use_registry(registry)
-    report = ingest.submit(SourceBatch.of("plc", ["ghost"], [0], [NOW], [4.0]))
-    assert report.accepted == 1
+    ids = DictIds()
+    ingest = Ingest(make_registry(ids=ids), historian=RecordingHistorian(), bus=Bus())
+    ghost = SourceBatch.of("plc", ["ns=2;s=T9"], [0], [NOW], [4.0])
+    assert ingest.submit(ghost).accepted == 0
+    edited = MODEL.replace('parts: "ns=2;s=N1"', 'parts: "ns=2;s=T9"')
+    ingest.use_registry(make_registry(edited, ids))
+    assert ingest.submit(ghost).accepted == 1
+    assert ingest.stats().model_version != REGISTRY.version
 
 
 def test_concurrent_submits_are_counted_exactly() -> None:
@@ -143,7 +155,7 @@ def test_concurrent_submits_are_counted_exactly() -> None:
 
     def worker() -> None:
         for i in range(200):
-            ingest.submit(PointBatch.of([1, 99], [NOW - i, NOW - i], [1.0, 1.0]))
+            ingest.submit(PointBatch.of([TEMP, 9999], [NOW - i, NOW - i], [1.0, 1.0]))
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for t in threads:

@@ -14,7 +14,6 @@ from omp.core.rejects import RejectReason
 from omp.core.time import parse_rfc3339
 from omp.ingest import Ingest
 from omp.model import Registry
-from omp.runtime.adapters import IngestRegistry
 from omp.runtime.importing import (
     ImportFileError,
     ImportReport,
@@ -31,7 +30,7 @@ ORDER = f"{MILL}/current_order"
 
 def _import(path: Path, registry: Registry) -> tuple[ImportReport, RecordingHistorian, Ingest]:
     historian = RecordingHistorian()
-    ingest = Ingest(IngestRegistry(registry), historian=historian, bus=Bus())
+    ingest = Ingest(registry, historian=historian, bus=Bus())
     signals = SignalTable(
         ids=registry.ids, text_ids=frozenset(s.id for s in registry.signals if s.is_text)
     )
@@ -193,7 +192,7 @@ def test_every_rejected_row_can_be_written_out(tmp_path: Path, registry: Registr
     rows.append(f"{TEMP},oops")
     path = _csv(tmp_path, "\n".join(rows) + "\n")
     historian = RecordingHistorian()
-    ingest = Ingest(IngestRegistry(registry), historian=historian, bus=Bus())
+    ingest = Ingest(registry, historian=historian, bus=Bus())
     collected = CollectRejects()
     report = import_source(
         open_source(path),
