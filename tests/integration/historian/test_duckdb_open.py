@@ -65,3 +65,11 @@ def test_a_directory_gets_the_default_file(tmp_path: Path) -> None:
     assert backend.describe() == f"duckdb:{tmp_path / 'historian.duckdb'}"
     backend.close()
     assert (tmp_path / "historian.duckdb").is_file()
+
+
+def test_a_second_writer_in_the_same_process_is_refused(tmp_path: Path) -> None:
+    first = DuckDBBackend.open(tmp_path / "historian.duckdb")
+    with pytest.raises(HistorianUnavailableError, match="already open in this process"):
+        DuckDBBackend.open(tmp_path)
+    first.close()
+    DuckDBBackend.open(tmp_path).close()

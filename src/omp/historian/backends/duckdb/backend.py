@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from omp.core.batch import PointBatch, TextBatch
-from omp.core.errors import HistorianClosedError, HistorianError
+from omp.core.errors import HistorianClosedError, HistorianError, HistorianUnavailableError
 from omp.core.events import Event
 from omp.core.time import Micros
 from omp.historian.backends.duckdb import catalog, events, reads, retention, rollups, schema
@@ -40,6 +40,10 @@ from omp.historian.types import (
 DEFAULT_FILE_NAME = "historian.duckdb"
 
 _T = TypeVar("_T")
+
+_OPEN_FILES: set[Path] = set()
+"""Files a backend of this process holds open (DuckDB would silently share them)."""
+_OPEN_LOCK = threading.Lock()
 
 _STATE_SCHEMA = pa.schema(
     [
@@ -73,11 +77,29 @@ class DuckDBBackend:
 
     @classmethod
     def open(cls, path: Path | str) -> DuckDBBackend:
-        """Open or create the store at ``path``: a file, or a directory to hold the default file."""
+        """Open or create the store at ``path``: a file, or a directory to hold the default file.
+
+        Raises ``HistorianUnavailableError`` naming the file when it cannot be
+        opened, including when this process already has it open: two writers
+        would each trust their own high-water marks and break replay safety.
+        """
         target = Path(path)
         if target.is_dir():
             target = target / DEFAULT_FILE_NAME
-        return cls(target, schema.connect(target))
+        key = target.resolve()
+        with _OPEN_LOCK:
+            if key in _OPEN_FILES:
+                raise HistorianUnavailableError(
+                    f"historian file {target} is already open in this process; "
+                    "share that backend instead of opening a second writer"
+                )
+            _OPEN_FILES.add(key)
+        try:
+            return cls(target, schema.connect(target))
+        except BaseException:
+            with _OPEN_LOCK:
+                _OPEN_FILES.discard(key)
+            raise
 
     def describe(self) -> str:
         return f"duckdb:{self._path}"
@@ -91,6 +113,8 @@ class DuckDBBackend:
                 cursor.close()
             self._cursors.clear()
             self._con.close()
+            with _OPEN_LOCK:
+                _OPEN_FILES.discard(self._path.resolve())
 
     # --- catalog -------------------------------------------------------------
 
