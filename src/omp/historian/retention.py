@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from omp.core.time import Micros
-from omp.historian.types import RetentionPolicy, Tier
+from omp.historian.types import FOREVER, RetentionPolicy, Tier
 
 Cutoffs = dict[Tier, list[tuple[Micros, list[int]]]]
 
@@ -34,7 +34,7 @@ def plan_cutoffs(
         rule = policy.rule_for(path, kinds.get(path, ""))
         for tier in Tier:
             keep = rule.for_tier(tier)
-            if keep is not None:
+            if keep is not None and keep != FOREVER:
                 grouped[tier][now - keep].append(signal_id)
     return {
         tier: sorted((cutoff, ids) for cutoff, ids in by_cutoff.items())

@@ -30,6 +30,7 @@ Semantics every backend must honour (the conformance suite in
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -137,9 +138,14 @@ class WriteStats:
     duplicates: int = 0
 
 
+FOREVER: Micros = 2**62
+"""A retention that never deletes; spelled ``forever`` in settings."""
+
+
 @dataclass(frozen=True, slots=True)
 class RetentionRule:
-    """How long each tier keeps data; ``None`` keeps it forever."""
+    """How long each tier keeps data. ``None`` leaves the tier to the less specific rule;
+    ``FOREVER`` keeps it forever."""
 
     raw: Micros | None = None
     minute: Micros | None = None
@@ -148,15 +154,41 @@ class RetentionRule:
     def for_tier(self, tier: Tier) -> Micros | None:
         return {Tier.RAW: self.raw, Tier.MINUTE: self.minute, Tier.HOUR: self.hour}[tier]
 
+    def over(self, fallback: RetentionRule) -> RetentionRule:
+        """This rule, with the tiers it leaves open taken from ``fallback``."""
+        return RetentionRule(
+            raw=fallback.raw if self.raw is None else self.raw,
+            minute=fallback.minute if self.minute is None else self.minute,
+            hour=fallback.hour if self.hour is None else self.hour,
+        )
+
+    def problems(self) -> list[str]:
+        """Why this rule would lose information, if it would.
+
+        Rollups are rebuilt from raw points and carry-in values come from
+        them, so a coarser tier must live at least as long as a finer one.
+        """
+        found: list[str] = []
+        keep = [(t, self.for_tier(t) or FOREVER) for t in (Tier.RAW, Tier.MINUTE, Tier.HOUR)]
+        for (finer, finer_keep), (coarser, coarser_keep) in itertools.pairwise(keep):
+            if coarser_keep < finer_keep:
+                found.append(f"the {coarser} tier must be kept at least as long as {finer}")
+        return found
+
 
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
-    """Retention per tier: a default, overridden per signal kind, overridden per signal path."""
+    """Retention per tier: a default, overridden per signal kind, overridden per signal path.
+
+    Overrides apply tier by tier: a kind rule that sets only ``raw`` keeps the
+    default's ``minute`` and ``hour``. A tier no rule sets is kept forever.
+    """
 
     default: RetentionRule = field(default_factory=RetentionRule)
     by_kind: dict[str, RetentionRule] = field(default_factory=dict)
     by_signal: dict[str, RetentionRule] = field(default_factory=dict)
 
     def rule_for(self, path: str, kind: str) -> RetentionRule:
-        """The most specific rule: the signal's own, else its kind's, else the default."""
-        return self.by_signal.get(path) or self.by_kind.get(kind) or self.default
+        """The effective rule: the signal's own tiers, else its kind's, else the default's."""
+        rule = self.by_kind.get(kind, RetentionRule()).over(self.default)
+        return self.by_signal.get(path, RetentionRule()).over(rule)

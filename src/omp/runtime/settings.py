@@ -39,11 +39,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from omp.core.errors import ConfigError, TimeFormatError
 from omp.core.time import Micros, parse_duration
-from omp.historian.types import RetentionPolicy, RetentionRule
+from omp.historian.types import FOREVER, RetentionPolicy, RetentionRule
 
 DEFAULT_DATA_DIR = Path("omp-data")
 DEFAULT_API_PORT = 8476
@@ -62,6 +70,8 @@ ENV_VARS: dict[str, str] = {
 
 def _duration(value: object) -> object:
     """Accept ``"1s"``-style strings as well as plain microsecond integers."""
+    if isinstance(value, str) and value.strip().lower() == "forever":
+        return FOREVER
     if isinstance(value, str):
         try:
             return parse_duration(value)
@@ -82,7 +92,11 @@ class HistorianKind(StrEnum):
 
 
 class RetentionRuleSettings(BaseModel):
-    """How long each tier keeps data; omitted tiers keep data forever."""
+    """How long each tier keeps data (a duration or ``forever``).
+
+    A tier left out takes the less specific rule's value (signal -> kind ->
+    default); a tier no rule sets is kept forever.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -102,6 +116,17 @@ class RetentionSettings(BaseModel):
     default: RetentionRuleSettings = RetentionRuleSettings()
     kind: dict[str, RetentionRuleSettings] = Field(default_factory=dict)
     signal: dict[str, RetentionRuleSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _rollups_outlive_raw(self) -> RetentionSettings:
+        policy = self.to_policy()
+        rules = [("default", policy.default)]
+        rules += [(f"kind.{k}", policy.rule_for("", k)) for k in policy.by_kind]
+        rules += [(f"signal.{p!r}", policy.rule_for(p, "")) for p in policy.by_signal]
+        for where, rule in rules:
+            for problem in rule.problems():
+                raise ValueError(f"retention.{where}: {problem}")
+        return self
 
     def to_policy(self) -> RetentionPolicy:
         return RetentionPolicy(
@@ -137,7 +162,7 @@ class Settings(BaseModel):
         """Whether any rule deletes anything (otherwise no retention service runs)."""
         rules = [self.retention.default, *self.retention.kind.values()]
         rules += self.retention.signal.values()
-        return any(r.raw or r.minute or r.hour for r in rules)
+        return any(v not in (None, FOREVER) for r in rules for v in (r.raw, r.minute, r.hour))
 
     @field_validator("historian_url")
     @classmethod

@@ -183,12 +183,12 @@ def test_retention_maps_signals_to_cutoffs_on_the_writer(
     now = clock.now
     assert sorted(backend.deletes) == sorted(
         [
-            (Tier.RAW, [(now - 500, [2]), (now - 100, [1])]),
+            (Tier.RAW, [(now - 500, [2, 3]), (now - 100, [1])]),
             (Tier.MINUTE, [(now - 7, [3])]),
-            (Tier.HOUR, [(now - 10_000, [2])]),
+            (Tier.HOUR, [(now - 10_000, [2, 3])]),
         ]
     )
-    assert deleted == 4
+    assert deleted == 6
     assert backend.threads[-1] == "omp-historian-writer"
 
 

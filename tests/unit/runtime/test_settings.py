@@ -6,6 +6,7 @@ import pytest
 
 from omp.core.errors import ConfigError
 from omp.core.time import US_PER_DAY, US_PER_SECOND
+from omp.historian.types import FOREVER
 from omp.runtime.settings import HistorianKind, Settings, load_settings, redact_url
 
 
@@ -111,6 +112,18 @@ def test_retention_rules_become_a_policy(tmp_path: Path) -> None:
     assert policy.rule_for("x/y", "measurement").minute == 365 * US_PER_DAY
     assert policy.rule_for("a/b/c", "measurement").raw == 7 * US_PER_DAY
     assert policy.rule_for("a/b/c", "measurement").hour is None
+    # tier by tier: the signal's raw rule keeps its kind's minute rule
+    assert policy.rule_for("a/b/c", "measurement").minute == 365 * US_PER_DAY
+
+
+def test_retention_forever_and_rollups_shorter_than_raw(tmp_path: Path) -> None:
+    config = tmp_path / "omp.toml"
+    config.write_text('[retention.default]\nraw = "30d"\n[retention.kind.state]\nraw = "forever"\n')
+    policy = load_settings(config_file=config, env={}).retention.to_policy()
+    assert policy.rule_for("x", "state").raw == FOREVER
+    config.write_text('[retention.default]\nraw = "30d"\nminute = "7d"\n')
+    with pytest.raises(ConfigError, match=r"retention\.default.*1m tier must be kept at least"):
+        load_settings(config_file=config, env={})
 
 
 def test_settings_are_frozen() -> None:
