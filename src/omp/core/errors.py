@@ -34,6 +34,10 @@ class HistorianUnavailableError(HistorianError):
     """The storage engine cannot be reached or opened; the message names the URL or file."""
 
 
+class HistorianTimeoutError(HistorianError, TimeoutError):
+    """Data was not durable within the time the caller allowed; names the last write error."""
+
+
 class HistorianClosedError(HistorianError):
     """The historian was stopped; it takes no more writes."""
 

@@ -165,7 +165,7 @@ class Historian:
     def flush(self, timeout: float | None = None) -> None:
         """Return once everything accepted before this call is committed.
 
-        Raises ``TimeoutError`` (naming the last write error) when that takes
+        Raises ``HistorianTimeoutError`` (naming the last write error) when that takes
         longer than ``timeout`` seconds.
         """
         self._writer.flush(timeout)

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from omp.core.batch import PointBatch, TextBatch
-from omp.core.errors import BackpressureError, HistorianClosedError
+from omp.core.errors import BackpressureError, HistorianClosedError, HistorianTimeoutError
 from omp.core.events import Event
 from omp.core.time import Clock, Micros
 from omp.historian.backend import HistorianBackend
@@ -226,7 +226,7 @@ class Writer:
                 return self._durable >= target or self._state in ("new", "stopped")
 
             if not self._cond.wait_for(finished, timeout):
-                raise TimeoutError(
+                raise HistorianTimeoutError(
                     f"historian {self._backend.describe()}: data not durable within {timeout}s "
                     f"({self._queued + self._in_flight} points pending; "
                     f"last write error: {self.counters.last_error or 'none'})"

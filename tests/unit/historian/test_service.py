@@ -7,7 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from omp.core.batch import PointBatch, TextBatch
-from omp.core.errors import BackpressureError, HistorianClosedError, HistorianError
+from omp.core.errors import (
+    BackpressureError,
+    HistorianClosedError,
+    HistorianError,
+    HistorianTimeoutError,
+)
 from omp.core.events import Event, EventKind
 from omp.historian.service import Historian
 from omp.historian.types import (
@@ -119,7 +124,7 @@ def test_flush_timeout_names_the_last_error(backend: FakeBackend, clock: FakeClo
     backend.fail_forever = True
     service = Historian(backend, clock=clock, retry_backoff=(0.001, 0.002)).start()
     service.write(_points(1))
-    with pytest.raises(TimeoutError, match="disk on fire"):
+    with pytest.raises(HistorianTimeoutError, match="disk on fire"):
         service.flush(timeout=0.2)
     with pytest.raises(HistorianError, match="1 points unwritten"):
         service.stop(timeout=0.1)
