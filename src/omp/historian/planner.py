@@ -28,6 +28,22 @@ def whole_buckets(start: int, end: int, width: int) -> int:
     return max(0, (last - first) // width)
 
 
+def tier_split(start: int, end: int, width: int) -> tuple[int, int, list[tuple[int, int]]]:
+    """How a ``width`` tier serves ``[start, end)``: whole tier buckets and raw edges.
+
+    Returns ``(inner_start, inner_end, edges)``: the tier's rows cover
+    ``[inner_start, inner_end)`` (empty when ``inner_start >= inner_end``), and
+    ``edges`` are the non-empty unaligned spans at either end, read from raw.
+
+    >>> tier_split(90, 370, 100)
+    (100, 300, [(90, 100), (300, 370)])
+    """
+    inner_start = -(-start // width) * width
+    inner_end = end - end % width
+    spans = ((start, inner_start), (inner_end, end))
+    return inner_start, inner_end, [(lo, hi) for lo, hi in spans if lo < hi]
+
+
 def choose_tier(query: AggregateQuery, *, long_range: int = LONG_RANGE_BUCKETS) -> Tier:
     """The coarsest rollup tier whose width divides ``every`` and that the range makes worth it.
 

@@ -9,7 +9,8 @@ import pytest
 
 from omp.core.batch import PointBatch
 from omp.historian.backends.postgres import PostgresBackend
-from omp.historian.backends.postgres.algebra import ALL_FIELDS, merge_partials, raw_partials
+from omp.historian.backends.postgres.algebra import merge_partials, raw_partials
+from omp.historian.partials import FIELDS as ALL_FIELDS
 from tests.integration.postgres.conftest import Store
 
 pytestmark = pytest.mark.postgres

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from omp.historian.backends.duckdb import numpy_partials as npp
+from omp.historian import numpy_partials as npp
 
 W = 60
 
@@ -33,7 +33,7 @@ def _direct(ts: np.ndarray, v: np.ndarray) -> dict[str, float]:
 
 def test_partials_match_a_direct_computation() -> None:
     sid, ts, value = _series(3)
-    got = npp.partials(sid, ts, value, W)
+    got = npp.partials(sid, ts, value, width=W)
     for i in range(len(got["n"])):
         mask = (sid == got["signal_id"][i]) & (ts - ts % W == got["bucket"][i])
         want = _direct(ts[mask], value[mask])
@@ -49,10 +49,10 @@ def test_merging_two_consecutive_parts_equals_the_whole(cut: int) -> None:
     one = sid == 1
     ts, value, sid = ts[one], value[one], sid[one]
     width = 10**6  # a single bucket
-    whole = npp.partials(sid, ts, value, width)
+    whole = npp.partials(sid, ts, value, width=width)
     merged = npp.merge_pairs(
-        npp.partials(sid[:cut], ts[:cut], value[:cut], width),
-        npp.partials(sid[cut:], ts[cut:], value[cut:], width),
+        npp.partials(sid[:cut], ts[:cut], value[:cut], width=width),
+        npp.partials(sid[cut:], ts[cut:], value[cut:], width=width),
     )
     for name in whole:
         assert merged[name] == pytest.approx(whole[name]), name

@@ -15,7 +15,7 @@ from omp.historian.backends.postgres.schema import (
     schema_ddl,
 )
 from omp.historian.backends.postgres.sqltext import ts_literal
-from omp.historian.backends.postgres.writer import first_occurrences
+from omp.historian.numpy_partials import first_occurrences
 
 
 def test_password_is_masked_and_everything_else_kept() -> None:

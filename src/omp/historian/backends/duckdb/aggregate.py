@@ -13,12 +13,12 @@ from collections.abc import Sequence
 
 from omp.historian.backends.duckdb.partials import (
     bucket_of,
-    fields_for,
     finalize,
     merge_partials,
-    needs_carry,
     raw_partials,
 )
+from omp.historian.partial_sql import rollup_union
+from omp.historian.partials import fields_for, needs_carry
 from omp.historian.types import CARRY_LIMIT, Agg, AggregateQuery, Tier
 
 ROLLUP_TABLES: dict[Tier, str] = {Tier.MINUTE: "rollup_1m", Tier.HOUR: "rollup_1h"}
@@ -92,21 +92,21 @@ def _rollup_partials(query: AggregateQuery, tier: Tier, ids: str) -> str | None:
     width = tier.width
     if query.every % width:
         raise ValueError(f"every={query.every}us is not a multiple of the {tier} tier width")
-    inner_start = -(-query.start // width) * width
-    inner_end = query.end - query.end % width
-    if inner_start >= inner_end:
-        return None
     fields = fields_for(query.aggs)
     columns = ", ".join(("signal_id", "bucket", *fields))
-    segments = [
-        f"SELECT {columns} FROM {ROLLUP_TABLES[tier]} WHERE signal_id IN ({ids}) "
-        f"AND bucket >= {inner_start} AND bucket < {inner_end}"
-    ]
-    for lo, hi in ((query.start, inner_start), (inner_end, query.end)):
-        if lo < hi:
-            edge = raw_partials(raw_source(ids, lo, hi), query.every, fields)
-            segments.append(f"SELECT {columns} FROM ({edge}) e")
-    union = " UNION ALL ".join(segments)
+    union = rollup_union(
+        start=query.start,
+        end=query.end,
+        width=width,
+        columns=columns,
+        tier_rows=lambda lo, hi: (
+            f"SELECT {columns} FROM {ROLLUP_TABLES[tier]} WHERE signal_id IN ({ids})"
+            f" AND bucket >= {lo} AND bucket < {hi}"
+        ),
+        edge_partials=lambda lo, hi: raw_partials(raw_source(ids, lo, hi), query.every, fields),
+    )
+    if union is None:
+        return None
     if query.every == width:
         # Each rollup row and each edge is a whole output bucket: nothing to merge.
         return union

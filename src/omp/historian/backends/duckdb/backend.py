@@ -27,6 +27,7 @@ from omp.historian.backends.duckdb.open_rows import OpenRows
 from omp.historian.backends.duckdb.schema import fetch_table
 from omp.historian.backends.duckdb.states import state_durations_sql
 from omp.historian.backends.duckdb.write import HighWater, insert_points, insert_text
+from omp.historian.results import STATE_SCHEMA, aggregate_schema
 from omp.historian.types import (
     AggregateQuery,
     Cursor,
@@ -44,21 +45,6 @@ _T = TypeVar("_T")
 _OPEN_FILES: set[Path] = set()
 """Files a backend of this process holds open (DuckDB would silently share them)."""
 _OPEN_LOCK = threading.Lock()
-
-_STATE_SCHEMA = pa.schema(
-    [
-        ("signal_id", pa.int32()),
-        ("bucket", pa.int64()),
-        ("state", pa.float64()),
-        ("duration", pa.int64()),
-    ]
-)
-
-
-def _empty_aggregate(query: AggregateQuery) -> pa.Table:
-    fields = [("signal_id", pa.int32()), ("bucket", pa.int64())]
-    fields += [(agg.value, pa.float64()) for agg in query.aggs]
-    return pa.schema(fields).empty_table()
 
 
 class DuckDBBackend:
@@ -173,18 +159,18 @@ class DuckDBBackend:
 
     def aggregate(self, query: AggregateQuery, tier: Tier) -> pa.Table:
         if not query.signal_ids or not query.aggs or query.start >= query.end:
-            return _empty_aggregate(query)
+            return aggregate_schema(query.aggs).empty_table()
         if query.every <= 0:
             raise ValueError(f"aggregate bucket width must be positive, got {query.every}us")
         sql = aggregate_sql(query, tier)
         table = self._read(lambda cur: fetch_table(cur, sql))
-        return table if table.num_rows else _empty_aggregate(query)
+        return table if table.num_rows else aggregate_schema(query.aggs).empty_table()
 
     def state_durations(self, query: StateQuery) -> pa.Table:
         if not query.signal_ids or query.start >= min(query.end, query.now):
-            return _STATE_SCHEMA.empty_table()
+            return STATE_SCHEMA.empty_table()
         sql = state_durations_sql(query)
-        return self._read(lambda cur: fetch_table(cur, sql)).cast(_STATE_SCHEMA)
+        return self._read(lambda cur: fetch_table(cur, sql)).cast(STATE_SCHEMA)
 
     def read_events(self, query: EventQuery) -> list[Event]:
         return self._read(lambda cur: events.read_events(cur, query))

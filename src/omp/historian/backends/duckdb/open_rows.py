@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from omp.historian.backends.duckdb.numpy_partials import Columns, take
+from omp.historian.numpy_partials import Columns, take
 
 _UNKNOWN = np.iinfo(np.int64).min
 

@@ -1,18 +1,14 @@
-"""SQL for mergeable partial statistics: the one algebra behind rollups and queries.
+"""DuckDB SQL for mergeable partial statistics: the one algebra behind rollups and queries.
 
-A *partial* summarises the points of one signal in one time slice: ``n``,
-``s`` (sum), ``mn``/``mx``, ``first_ts``/``first_v``, ``last_ts``/``last_v``,
-``m2`` (sum of squared deviations from the slice mean), ``integ`` (the step
-integral between the slice's first and last point) and ``inc`` (the counter
-increase between the slice's first and last point, resets included).
-
-Three operations, each a SQL text generator:
+The partial fields are catalogued in ``omp.historian.partials``. Three
+operations, each a SQL text generator:
 
 * ``raw_partials``: points -> one partial per ``(signal, width-aligned bucket)``;
 * ``merge_partials``: time-ordered partials -> one partial per coarser bucket
   (Chan's merge for ``m2``; the gaps between slices feed ``integ`` and ``inc``);
 * ``finalize``: partials of output buckets + the carried-in value -> the
-  aggregates of ``omp.historian.types.Agg``.
+  aggregates of ``omp.historian.types.Agg`` (portable arithmetic from
+  ``omp.historian.partial_sql``).
 
 Rollup rows are partials, so a rollup-served query is ``merge`` over rollup
 rows and raw edge partials, then ``finalize``: the same arithmetic the raw
@@ -22,62 +18,14 @@ SQL here is an ``int`` or a name chosen by this module, never user text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from omp.historian.types import CARRY_LIMIT, Agg
-
-ALL_FIELDS: tuple[str, ...] = (
-    "n",
-    "s",
-    "mn",
-    "mx",
-    "first_ts",
-    "first_v",
-    "last_ts",
-    "last_v",
-    "m2",
-    "integ",
-    "inc",
-)
-
-_NEEDS: dict[Agg, frozenset[str]] = {
-    Agg.AVG: frozenset({"s"}),
-    Agg.MIN: frozenset({"mn"}),
-    Agg.MAX: frozenset({"mx"}),
-    Agg.COUNT: frozenset(),
-    Agg.SUM: frozenset({"s"}),
-    Agg.FIRST: frozenset({"first_ts", "first_v"}),
-    Agg.LAST: frozenset({"last_ts", "last_v"}),
-    Agg.STDDEV: frozenset({"s", "m2"}),
-    Agg.TWA: frozenset({"integ", "first_ts", "first_v", "last_ts", "last_v"}),
-    Agg.INCREASE: frozenset({"inc", "first_ts", "first_v", "last_ts", "last_v"}),
-}
-_CHAIN = frozenset({"integ", "inc"})
-
-
-def fields_for(aggs: Iterable[Agg]) -> tuple[str, ...]:
-    """The partial fields needed to answer ``aggs``, in storage order (``n`` always)."""
-    wanted: set[str] = {"n"}
-    for agg in aggs:
-        wanted |= _NEEDS[agg]
-    if wanted & _CHAIN:
-        wanted |= {"first_ts", "first_v", "last_ts", "last_v"}
-    return tuple(f for f in ALL_FIELDS if f in wanted)
-
-
-def needs_carry(aggs: Iterable[Agg]) -> bool:
-    """Whether any of ``aggs`` depends on the value in force before a bucket."""
-    return any(a in (Agg.TWA, Agg.INCREASE) for a in aggs)
+from omp.historian.partial_sql import final_exprs, merge_sql, step
+from omp.historian.partials import CHAINED
+from omp.historian.types import Agg
 
 
 def bucket_of(column: str, width: int) -> str:
     """``column`` aligned down to a multiple of ``width`` (timestamps are never negative)."""
     return f"({column} - {column} % {int(width)})"
-
-
-def _step(prev: str, cur: str) -> str:
-    """Counter increase from ``prev`` to ``cur``: a decrease is a reset from zero."""
-    return f"(CASE WHEN {cur} >= {prev} THEN {cur} - {prev} ELSE {cur} END)"
 
 
 def raw_partials(source: str, width: int, fields: tuple[str, ...]) -> str:
@@ -99,7 +47,7 @@ def raw_partials(source: str, width: int, fields: tuple[str, ...]) -> str:
         "last_v": "arg_max(value, ts)",
         "m2": "coalesce(var_pop(value), 0) * count(*)",
         "integ": f"sum(CASE WHEN next_ts < grp + {w} THEN value * (next_ts - ts) ELSE 0.0 END)",
-        "inc": f"sum(CASE WHEN prev_ts >= grp THEN {_step('prev_v', 'value')} ELSE 0.0 END)",
+        "inc": f"sum(CASE WHEN prev_ts >= grp THEN {step('prev_v', 'value')} ELSE 0.0 END)",
     }
     neighbours = []
     if "integ" in fields:
@@ -122,49 +70,13 @@ def merge_partials(segments: str, width: int, fields: tuple[str, ...]) -> str:
     ``segments`` yields ``signal_id``, ``bucket`` and ``fields``; a segment
     belongs to the ``width`` bucket holding its own ``bucket`` start.
     """
-    w = int(width)
-    exprs = {
+    dialect = {
         "n": "sum(n)::BIGINT",
-        "s": "sum(s)",
-        "mn": "min(mn)",
-        "mx": "max(mx)",
-        "first_ts": "min(first_ts)",
         "first_v": "arg_min(first_v, first_ts)",
-        "last_ts": "max(last_ts)",
         "last_v": "arg_max(last_v, last_ts)",
-        "m2": "sum(m2 + n * power(s / n - gmean, 2))",
-        "integ": (
-            f"sum(integ + CASE WHEN next_first_ts < grp + {w} "
-            "THEN last_v * (next_first_ts - last_ts) ELSE 0.0 END)"
-        ),
-        "inc": (
-            "sum(inc + CASE WHEN prev_last_ts >= grp "
-            f"THEN {_step('prev_last_v', 'first_v')} ELSE 0.0 END)"
-        ),
     }
-    extra = []
-    if set(fields) & _CHAIN:
-        extra += [
-            "lead(first_ts) OVER w AS next_first_ts",
-            "lag(last_ts) OVER w AS prev_last_ts",
-            "lag(last_v) OVER w AS prev_last_v",
-        ]
-    if "m2" in fields:
-        extra.append("sum(s) OVER g / sum(n) OVER g AS gmean")
-    windows = []
-    if set(fields) & _CHAIN:
-        windows.append("w AS (PARTITION BY signal_id ORDER BY first_ts)")
-    if "m2" in fields:
-        windows.append("g AS (PARTITION BY signal_id, grp)")
-    select = ", ".join(f"{exprs[f]} AS {f}" for f in fields)
-    inner_cols = ", ".join(["signal_id", f"{bucket_of('bucket', w)} AS grp", *fields])
-    window_def = f" WINDOW {', '.join(windows)}" if windows else ""
-    extra_cols = "".join(f", {e}" for e in extra)
-    return (
-        f"SELECT signal_id, grp AS bucket, {select} FROM ("
-        f"SELECT *{extra_cols} FROM (SELECT {inner_cols} FROM ({segments}) seg) seg2{window_def}"
-        ") chained GROUP BY signal_id, grp"
-    )
+    grp = bucket_of("bucket", width)
+    return merge_sql(segments, width=width, fields=fields, grp=grp, dialect=dialect, linked=CHAINED)
 
 
 def finalize(
@@ -183,25 +95,7 @@ def finalize(
     increase; each bucket's carried-in value is the previous bucket's last
     point, or the carry row, if it lies within ``CARRY_LIMIT``.
     """
-    es = f"greatest(bucket, {int(start)})"
-    ee = f"least(bucket + {int(every)}, {int(end)})"
-    hc = f"(prev_ts IS NOT NULL AND prev_ts >= {es} - {int(CARRY_LIMIT)})"
-    exprs = {
-        Agg.AVG: "s / n",
-        Agg.MIN: "mn",
-        Agg.MAX: "mx",
-        Agg.COUNT: "n",
-        Agg.SUM: "s",
-        Agg.FIRST: "first_v",
-        Agg.LAST: "last_v",
-        Agg.STDDEV: "CASE WHEN n > 1 THEN sqrt(greatest(m2, 0) / (n - 1)) END",
-        Agg.TWA: (
-            f"(integ + last_v * ({ee} - last_ts) + CASE WHEN {hc} "
-            f"THEN prev_v * (first_ts - {es}) ELSE 0.0 END) "
-            f"/ ({ee} - CASE WHEN {hc} THEN {es} ELSE first_ts END)"
-        ),
-        Agg.INCREASE: f"inc + CASE WHEN {hc} THEN {_step('prev_v', 'first_v')} ELSE 0.0 END",
-    }
+    exprs = final_exprs(start=start, end=end, every=every)
     select = ", ".join(f'({exprs[a]})::DOUBLE AS "{a.value}"' for a in aggs)
     head = "SELECT signal_id::INTEGER AS signal_id, bucket::BIGINT AS bucket"
     if carry is None:

@@ -8,17 +8,8 @@ import duckdb
 import pyarrow as pa
 
 from omp.historian.backends.duckdb.schema import fetch_table
+from omp.historian.results import RAW_SCHEMA
 from omp.historian.types import Cursor, RawQuery
-
-RAW_SCHEMA = pa.schema(
-    [
-        ("signal_id", pa.int32()),
-        ("ts", pa.int64()),
-        ("value", pa.float64()),
-        ("text", pa.string()),
-        ("quality", pa.uint8()),
-    ]
-)
 
 
 def _union(ids: str, where: str, text_where: str | None = None) -> str:

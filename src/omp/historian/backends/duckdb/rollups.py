@@ -20,11 +20,12 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from omp.core.batch import PointBatch
-from omp.historian.backends.duckdb import numpy_partials
+from omp.historian import numpy_partials
 from omp.historian.backends.duckdb.open_rows import OpenRows
-from omp.historian.backends.duckdb.partials import ALL_FIELDS, merge_partials, raw_partials
+from omp.historian.backends.duckdb.partials import merge_partials, raw_partials
 from omp.historian.backends.duckdb.schema import fetch_table
 from omp.historian.backends.duckdb.write import NO_MARK, HighWater, Inserted
+from omp.historian.partials import FIELDS
 from omp.historian.types import Tier
 
 _MINUTE = Tier.MINUTE.width
@@ -36,8 +37,7 @@ def touched(signal_id: npt.NDArray[np.int32], ts: npt.NDArray[np.int64], width: 
     bucket = ts - ts % width
     order = np.lexsort((bucket, signal_id))
     sid, b = signal_id[order], bucket[order]
-    keep = np.ones(len(order), dtype=np.bool_)
-    keep[1:] = (sid[1:] != sid[:-1]) | (b[1:] != b[:-1])
+    keep = numpy_partials.run_starts(sid, b)
     return pa.table({"signal_id": sid[keep], "bucket": b[keep]})
 
 
@@ -78,15 +78,15 @@ def recompute(
     )
     window = f"signal_id IN ({ids}) AND bucket >= {{lo}} AND bucket < {{hi}}"
     minute_keys = window.format(lo=minute_lo, hi=minute_hi)
-    _replace(con, "rollup_1m", minutes, minute_keys, raw_partials(raw, _MINUTE, ALL_FIELDS))
-    columns = ", ".join(("r.signal_id", "r.bucket", *(f"r.{f}" for f in ALL_FIELDS)))
+    _replace(con, "rollup_1m", minutes, minute_keys, raw_partials(raw, _MINUTE, FIELDS))
+    columns = ", ".join(("r.signal_id", "r.bucket", *(f"r.{f}" for f in FIELDS)))
     minute_rows = (
         f"SELECT {columns} FROM rollup_1m r SEMI JOIN _omp_touched t "
         f"ON r.signal_id = t.signal_id AND r.bucket - r.bucket % {_HOUR} = t.bucket "
         f"WHERE r.signal_id IN ({ids}) AND r.bucket >= {hour_lo} AND r.bucket < {hour_hi}"
     )
     hour_keys = window.format(lo=hour_lo, hi=hour_hi)
-    _replace(con, "rollup_1h", hours, hour_keys, merge_partials(minute_rows, _HOUR, ALL_FIELDS))
+    _replace(con, "rollup_1h", hours, hour_keys, merge_partials(minute_rows, _HOUR, FIELDS))
 
 
 def _replace(
@@ -111,7 +111,7 @@ def extend(
     if not len(rows):
         return
     for table, width in (("rollup_1m", _MINUTE), ("rollup_1h", _HOUR)):
-        new = numpy_partials.partials(rows.signal_id, rows.ts, rows.value, width)
+        new = numpy_partials.partials(rows.signal_id, rows.ts, rows.value, width=width)
         marks = prior.of(new["signal_id"])
         reopened = np.flatnonzero((marks >= 0) & (marks - marks % width == new["bucket"]))
         if len(reopened):

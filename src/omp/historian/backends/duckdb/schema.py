@@ -16,24 +16,18 @@ import duckdb
 import pyarrow as pa
 
 from omp.core.errors import HistorianError, HistorianUnavailableError
+from omp.historian.partials import FIELDS, INTEGER_FIELDS
 
 SCHEMA_VERSION = 1
 
-_PARTIAL_COLUMNS = """
-    signal_id INTEGER NOT NULL,
-    bucket BIGINT NOT NULL,
-    n BIGINT NOT NULL,
-    s DOUBLE NOT NULL,
-    mn DOUBLE NOT NULL,
-    mx DOUBLE NOT NULL,
-    first_ts BIGINT NOT NULL,
-    first_v DOUBLE NOT NULL,
-    last_ts BIGINT NOT NULL,
-    last_v DOUBLE NOT NULL,
-    m2 DOUBLE NOT NULL,
-    integ DOUBLE NOT NULL,
-    inc DOUBLE NOT NULL
-"""
+_PARTIAL_COLUMNS = ", ".join(
+    [
+        "signal_id INTEGER NOT NULL",
+        "bucket BIGINT NOT NULL",
+        *(f"{f} {'BIGINT' if f in INTEGER_FIELDS else 'DOUBLE'} NOT NULL" for f in FIELDS),
+    ]
+)
+"""Rollup columns: the partials of ``omp.historian.partials`` per ``(signal_id, bucket)``."""
 
 DDL: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
@@ -52,21 +46,6 @@ DDL: tuple[str, ...] = (
         name VARCHAR NOT NULL, state VARCHAR, reason VARCHAR, end_ts BIGINT,
         attributes VARCHAR NOT NULL)""",
 )
-
-PARTIAL_FIELDS: tuple[str, ...] = (
-    "n",
-    "s",
-    "mn",
-    "mx",
-    "first_ts",
-    "first_v",
-    "last_ts",
-    "last_v",
-    "m2",
-    "integ",
-    "inc",
-)
-"""The mergeable partial statistics a rollup row stores, in column order after ``bucket``."""
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:

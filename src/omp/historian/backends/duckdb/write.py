@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from omp.core.batch import PointBatch, TextBatch
 from omp.historian.backends.duckdb.schema import fetch_table
+from omp.historian.numpy_partials import first_occurrences
 
 NO_MARK = np.iinfo(np.int64).min
 """The mark of a signal with no stored point."""
@@ -72,17 +73,6 @@ class HighWater:
             grown = np.full(max(need, 2 * len(self._marks)), _NONE, dtype=np.int64)
             grown[: len(self._marks)] = self._marks
             self._marks = grown
-
-
-def first_occurrences(
-    signal_id: npt.NDArray[np.int32], ts: npt.NDArray[np.int64]
-) -> npt.NDArray[np.intp]:
-    """Row positions sorted by ``(signal_id, ts)``, keeping the first of each repeated identity."""
-    order = np.lexsort((ts, signal_id))  # stable: equal keys keep batch order
-    sid, t = signal_id[order], ts[order]
-    keep = np.ones(len(order), dtype=np.bool_)
-    keep[1:] = (sid[1:] != sid[:-1]) | (t[1:] != t[:-1])
-    return order[keep]
 
 
 def check_times(signal_id: npt.NDArray[np.int32], ts: npt.NDArray[np.int64]) -> None:

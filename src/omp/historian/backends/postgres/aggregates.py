@@ -11,16 +11,17 @@ unaligned edges, so it answers exactly what the raw path answers.
 from __future__ import annotations
 
 from omp.historian.backends.postgres.algebra import (
-    fields_for,
     finalize,
     floor_int,
     merge_partials,
-    needs_carry,
     needs_chain,
+    pg_fields_for,
     raw_partials,
     stride,
 )
 from omp.historian.backends.postgres.sqltext import Names, id_list, ts_literal, us
+from omp.historian.partial_sql import rollup_union
+from omp.historian.partials import needs_carry
 from omp.historian.types import CARRY_LIMIT, Agg, AggregateQuery, StateQuery, Tier
 
 _DIRECT: dict[Agg, str] = {
@@ -83,7 +84,7 @@ def aggregate_sql(names: Names, query: AggregateQuery, tier: Tier) -> str:
             return _finalize(query, partials, carry)
     if not needs_chain(query.aggs):
         return _direct(names, query, ids)
-    fields = fields_for(query.aggs)
+    fields = pg_fields_for(query.aggs)
     source = raw_source(names, ids, query.start, query.end)
     return _finalize(query, raw_partials(source, query.every, fields), carry)
 
@@ -110,21 +111,23 @@ def _rollup_partials(names: Names, query: AggregateQuery, tier: Tier, ids: str) 
     width = tier.width
     if query.every % width:
         raise ValueError(f"every={query.every}us is not a multiple of the {tier} tier width")
-    inner_start = -(-query.start // width) * width
-    inner_end = query.end - query.end % width
-    if inner_start >= inner_end:
-        return None
-    fields = fields_for(query.aggs)
+    fields = pg_fields_for(query.aggs)
     columns = ", ".join(("signal_id", "bucket", *fields))
-    segments = [
-        f"SELECT {columns} FROM {names.rollup[tier.value]} WHERE signal_id IN ({ids})"
-        f" AND bucket >= {inner_start} AND bucket < {inner_end}"
-    ]
-    for lo, hi in ((query.start, inner_start), (inner_end, query.end)):
-        if lo < hi:
-            edge = raw_partials(raw_source(names, ids, lo, hi), query.every, fields)
-            segments.append(f"SELECT {columns} FROM ({edge}) e")
-    union = " UNION ALL ".join(segments)
+    union = rollup_union(
+        start=query.start,
+        end=query.end,
+        width=width,
+        columns=columns,
+        tier_rows=lambda lo, hi: (
+            f"SELECT {columns} FROM {names.rollup[tier.value]} WHERE signal_id IN ({ids})"
+            f" AND bucket >= {lo} AND bucket < {hi}"
+        ),
+        edge_partials=lambda lo, hi: raw_partials(
+            raw_source(names, ids, lo, hi), query.every, fields
+        ),
+    )
+    if union is None:
+        return None
     if query.every == width:
         # Tier rows already are output buckets, and the raw edges fall in buckets of their own.
         return union

@@ -32,6 +32,7 @@ from omp.historian.backends.postgres.partitions import PartitionManager
 from omp.historian.backends.postgres.schema import Layout
 from omp.historian.backends.postgres.sqltext import Names
 from omp.historian.backends.postgres.store import StoreSettings, prepare
+from omp.historian.results import STATE_SCHEMA, aggregate_schema
 from omp.historian.types import (
     AggregateQuery,
     Cursor,
@@ -173,7 +174,7 @@ class PostgresBackend:
         return self._read("read the latest points", lambda c: reads.latest(c, self._names, ids))
 
     def aggregate(self, query: AggregateQuery, tier: Tier) -> pa.Table:
-        schema = reads.aggregate_schema(query.aggs)
+        schema = aggregate_schema(query.aggs)
         if not query.signal_ids or query.start >= query.end:
             return schema.empty_table()
         if query.every <= 0:
@@ -183,10 +184,10 @@ class PostgresBackend:
 
     def state_durations(self, query: StateQuery) -> pa.Table:
         if not query.signal_ids or query.start >= min(query.end, query.now):
-            return reads.STATE_SCHEMA.empty_table()
+            return STATE_SCHEMA.empty_table()
         sql_text = state_durations_sql(self._names, query)
         return self._read(
-            "compute time in state", lambda c: reads.fetch_table(c, sql_text, reads.STATE_SCHEMA)
+            "compute time in state", lambda c: reads.fetch_table(c, sql_text, STATE_SCHEMA)
         )
 
     def read_events(self, query: EventQuery) -> list[Event]:

@@ -8,32 +8,8 @@ import psycopg
 import pyarrow as pa
 
 from omp.historian.backends.postgres.sqltext import Names, id_list, query, ts_literal, us
-from omp.historian.types import Agg, Cursor, RawQuery
-
-RAW_SCHEMA = pa.schema(
-    [
-        ("signal_id", pa.int32()),
-        ("ts", pa.int64()),
-        ("value", pa.float64()),
-        ("text", pa.string()),
-        ("quality", pa.uint8()),
-    ]
-)
-STATE_SCHEMA = pa.schema(
-    [
-        ("signal_id", pa.int32()),
-        ("bucket", pa.int64()),
-        ("state", pa.float64()),
-        ("duration", pa.int64()),
-    ]
-)
-
-
-def aggregate_schema(aggs: Sequence[Agg]) -> pa.Schema:
-    return pa.schema(
-        [("signal_id", pa.int32()), ("bucket", pa.int64())]
-        + [(agg.value, pa.float64()) for agg in aggs]
-    )
+from omp.historian.results import RAW_SCHEMA
+from omp.historian.types import Cursor, RawQuery
 
 
 def fetch_table(

@@ -18,25 +18,18 @@ import numpy as np
 import numpy.typing as npt
 import psycopg
 
-from omp.historian.backends.postgres.algebra import (
-    ALL_FIELDS,
-    merge_partials,
-    raw_partials,
-    step,
-)
+from omp.historian.backends.postgres.algebra import merge_partials, raw_partials
 from omp.historian.backends.postgres.arrays import PgArray, array
 from omp.historian.backends.postgres.copy_binary import PgType, encode_copy
-from omp.historian.backends.postgres.partials import Partials
+from omp.historian.backends.postgres.partials import PG_TYPES, copy_columns, row_count
 from omp.historian.backends.postgres.sqltext import Names, id_list, query, ts_literal
+from omp.historian.numpy_partials import COLUMNS, Columns, run_starts
+from omp.historian.partial_sql import step
+from omp.historian.partials import FIELDS
 from omp.historian.types import Tier
 
-_COLUMNS = ", ".join(("signal_id", "bucket", *ALL_FIELDS))
-_TYPES: tuple[str, ...] = (
-    *("int4", "int8", "int8"),
-    *("float8", "float8", "float8"),
-    *("int8", "float8", "int8", "float8"),
-    *("float8", "float8", "float8"),
-)
+_COLUMNS = ", ".join(COLUMNS)
+_TYPES: tuple[str, ...] = tuple(t.name.lower() for t in PG_TYPES)
 """SQL element types of the rollup columns, in table order."""
 _REDO = "omp_redo"
 
@@ -62,20 +55,20 @@ def fold_cte(names: Names, tier: Tier) -> str:
 
 
 def copy_fresh(
-    conn: psycopg.Connection[tuple[object, ...]], names: Names, tier: Tier, partials: Partials
+    conn: psycopg.Connection[tuple[object, ...]], names: Names, tier: Tier, partials: Columns
 ) -> None:
     """Copy partials of buckets that hold no stored point yet in as new rows."""
-    if not len(partials):
+    if not row_count(partials):
         return
     with conn.cursor().copy(
         query(f"COPY {names.rollup[tier.value]} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)")
     ) as copy:
-        copy.write(encode_copy(partials.copy_columns()))
+        copy.write(encode_copy(copy_columns(partials)))
 
 
-def fold_params(partials: Partials) -> list[PgArray]:
+def fold_params(partials: Columns) -> list[PgArray]:
     """The 13 array parameters of ``fold_cte`` for ``partials``."""
-    return [array(pg_type, values) for pg_type, values in partials.copy_columns()]
+    return [array(pg_type, values) for pg_type, values in copy_columns(partials)]
 
 
 def recompute_late(
@@ -95,18 +88,18 @@ def recompute_late(
         f" AND ts >= {ts_literal(lo)} AND ts < {ts_literal(hi)}"
     )
     minutes = (
-        f"SELECT m.* FROM ({raw_partials(source, minute, ALL_FIELDS)}) m"
+        f"SELECT m.* FROM ({raw_partials(source, minute, FIELDS)}) m"
         f" WHERE (m.signal_id, m.bucket) IN (SELECT signal_id, bucket FROM {_REDO})"
     )
     conn.execute(query(_overwrite(names.rollup["1m"], minutes)))
     conn.execute(query(f"TRUNCATE {_REDO}"))
     _redo_list(conn, signal_id, ts - np.mod(ts, hour))
     segments = (
-        f"SELECT r.signal_id, r.bucket, {', '.join('r.' + f for f in ALL_FIELDS)}"
+        f"SELECT r.signal_id, r.bucket, {', '.join('r.' + f for f in FIELDS)}"
         f" FROM {names.rollup['1m']} r JOIN {_REDO} k ON r.signal_id = k.signal_id"
         f" AND r.bucket >= k.bucket AND r.bucket < k.bucket + {hour}"
     )
-    conn.execute(query(_overwrite(names.rollup["1h"], merge_partials(segments, hour, ALL_FIELDS))))
+    conn.execute(query(_overwrite(names.rollup["1h"], merge_partials(segments, hour, FIELDS))))
 
 
 def _redo_list(
@@ -117,8 +110,7 @@ def _redo_list(
     """Replace the redo list with the distinct ``(signal_id, bucket)`` pairs given."""
     order = np.lexsort((bucket, signal_id))
     sid, bkt = signal_id[order], bucket[order]
-    keep = np.ones(len(order), dtype=bool)
-    keep[1:] = (sid[1:] != sid[:-1]) | (bkt[1:] != bkt[:-1])
+    keep = run_starts(sid, bkt)
     conn.execute(query(f"TRUNCATE {_REDO}"))
     with conn.cursor().copy(
         query(f"COPY {_REDO} (signal_id, bucket) FROM STDIN (FORMAT BINARY)")
@@ -134,7 +126,7 @@ def _redo_list(
 
 
 def _overwrite(table: str, select: str) -> str:
-    assignments = ", ".join(f"{f} = EXCLUDED.{f}" for f in ALL_FIELDS)
+    assignments = ", ".join(f"{f} = EXCLUDED.{f}" for f in FIELDS)
     return (
         f"INSERT INTO {table} ({_COLUMNS}) SELECT {_COLUMNS} FROM ({select}) x"
         f" ON CONFLICT (signal_id, bucket) DO UPDATE SET {assignments}"

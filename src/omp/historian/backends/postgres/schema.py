@@ -29,6 +29,7 @@ from enum import StrEnum
 from psycopg import sql
 
 from omp.core.time import US_PER_DAY, US_PER_HOUR
+from omp.historian.partials import FIELDS, INTEGER_FIELDS
 
 
 class Layout(StrEnum):
@@ -64,39 +65,15 @@ def choose_layout(*, installed_extensions: set[str], prefer_native: bool = False
     return Layout.NATIVE
 
 
-_ROLLUP_COLUMNS = """
-    signal_id int4 NOT NULL,
-    bucket int8 NOT NULL,
-    n int8 NOT NULL,
-    s float8 NOT NULL,
-    mn float8 NOT NULL,
-    mx float8 NOT NULL,
-    first_ts int8 NOT NULL,
-    first_v float8 NOT NULL,
-    last_ts int8 NOT NULL,
-    last_v float8 NOT NULL,
-    m2 float8 NOT NULL,
-    integ float8 NOT NULL,
-    inc float8 NOT NULL,
-    PRIMARY KEY (signal_id, bucket)
-"""
-
-ROLLUP_FIELDS: tuple[str, ...] = (
-    "signal_id",
-    "bucket",
-    "n",
-    "s",
-    "mn",
-    "mx",
-    "first_ts",
-    "first_v",
-    "last_ts",
-    "last_v",
-    "m2",
-    "integ",
-    "inc",
+_ROLLUP_COLUMNS = ", ".join(
+    [
+        "signal_id int4 NOT NULL",
+        "bucket int8 NOT NULL",
+        *(f"{f} {'int8' if f in INTEGER_FIELDS else 'float8'} NOT NULL" for f in FIELDS),
+        "PRIMARY KEY (signal_id, bucket)",
+    ]
 )
-"""Rollup columns in table order; ``partials.Partials`` produces them in this order."""
+"""Rollup columns: the partials of ``omp.historian.partials`` per ``(signal_id, bucket)``."""
 
 
 def schema_ddl(

@@ -30,9 +30,9 @@ from omp.historian.backends.postgres import arrays, rollups
 from omp.historian.backends.postgres import events as event_sql
 from omp.historian.backends.postgres.arrays import PgArray, array
 from omp.historian.backends.postgres.copy_binary import TS_MIN_US, PgType, encode_copy
-from omp.historian.backends.postgres.partials import Partials, coarsen, compute_partials
 from omp.historian.backends.postgres.partitions import PartitionManager
 from omp.historian.backends.postgres.sqltext import Names, id_list, query, ts, ts_literal
+from omp.historian.numpy_partials import Columns, coarsen, first_occurrences, partials, take
 from omp.historian.types import Tier, WriteStats
 
 _POINT_COLUMNS = "ts, value, signal_id, quality"
@@ -40,24 +40,6 @@ _STAGE_POINTS = "omp_stage_points"
 _STAGE_TEXT = "omp_stage_text"
 _COPY_ROLLUP_ROWS = 256
 """From this many new rollup rows on, a COPY beats inserting them through the upsert."""
-
-
-def first_occurrences(
-    signal_id: npt.NDArray[np.int32], ts: npt.NDArray[np.int64]
-) -> npt.NDArray[np.intp]:
-    """Row indexes ordered by ``(signal_id, ts)``, keeping the first row of each identity.
-
-    >>> first_occurrences(np.array([2, 1, 2], np.int32), np.array([5, 9, 5])).tolist()
-    [1, 0]
-    """
-    order = np.lexsort((ts, signal_id))  # stable: equal identities keep batch order
-    if len(order) < 2:
-        return order
-    sid, sts = signal_id[order], ts[order]
-    keep = np.empty(len(order), dtype=bool)
-    keep[0] = True
-    keep[1:] = (sid[1:] != sid[:-1]) | (sts[1:] != sts[:-1])
-    return order[keep]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +107,8 @@ def _write_points(
             copy.write(_point_stream(new))
             # Computed while the server is still ingesting the COPY (two cores, two processes).
             fold = _Fold.of(new, signals, marks)
-        for tier, partials in fold.fresh:
-            rollups.copy_fresh(conn, names, tier, partials)
+        for tier, rows in fold.fresh:
+            rollups.copy_fresh(conn, names, tier, rows)
         conn.execute(*fold.statement(names))
     if len(new) == len(batch):
         return len(new)
@@ -168,26 +150,26 @@ class _Fold:
     trip, so a few new rows go through the upsert as well.
     """
 
-    fresh: list[tuple[Tier, Partials]]
-    heads: list[tuple[Tier, Partials]]
+    fresh: list[tuple[Tier, Columns]]
+    heads: list[tuple[Tier, Columns]]
     tip: PointBatch
 
     @classmethod
     def of(
         cls, new: PointBatch, signals: npt.NDArray[np.int32], marks: npt.NDArray[np.int64]
     ) -> _Fold:
-        minutes = compute_partials(new.signal_id, new.ts, new.value, width=Tier.MINUTE.width)
+        minutes = partials(new.signal_id, new.ts, new.value, width=Tier.MINUTE.width)
         fresh, heads = [], []
-        for tier, partials in (
+        for tier, rows in (
             (Tier.MINUTE, minutes),
             (Tier.HOUR, coarsen(minutes, width=Tier.HOUR.width)),
         ):
-            head = partials.bucket <= marks[np.searchsorted(signals, partials.signal_id)]
+            head = rows["bucket"] <= marks[np.searchsorted(signals, rows["signal_id"])]
             if np.count_nonzero(~head) < _COPY_ROLLUP_ROWS:
-                heads.append((tier, partials))  # few new rows: the upsert inserts them too
+                heads.append((tier, rows))  # few new rows: the upsert inserts them too
             else:
-                fresh.append((tier, partials.take(~head)))
-                heads.append((tier, partials.take(head)))
+                fresh.append((tier, take(rows, ~head)))
+                heads.append((tier, take(rows, head)))
         last = np.append(np.flatnonzero(new.signal_id[1:] != new.signal_id[:-1]), len(new) - 1)
         return cls(fresh, heads, new.take(last))
 
@@ -203,7 +185,7 @@ class _Fold:
         )
         tip = self.tip
         params = [
-            *(param for _, partials in self.heads for param in rollups.fold_params(partials)),
+            *(param for _, rows in self.heads for param in rollups.fold_params(rows)),
             array(PgType.INT4, tip.signal_id),
             array(PgType.INT8, tip.ts),
             array(PgType.FLOAT8, tip.value),

@@ -9,8 +9,9 @@ import random
 import numpy as np
 import pytest
 
-from omp.historian.backends.postgres.algebra import ALL_FIELDS
-from omp.historian.backends.postgres.partials import Partials, coarsen, compute_partials
+from omp.historian.numpy_partials import Columns, coarsen
+from omp.historian.numpy_partials import partials as compute_partials
+from omp.historian.partials import FIELDS
 
 MINUTE = 60_000_000
 HOUR = 60 * MINUTE
@@ -47,12 +48,12 @@ def _reference(points: list[tuple[int, int, float]], width: int) -> Rows:
     return out
 
 
-def _as_dict(partials: Partials) -> Rows:
+def _as_dict(partials: Columns) -> Rows:
     return {
-        (int(partials.signal_id[i]), int(partials.bucket[i])): {
-            f: float(getattr(partials, f)[i]) for f in ALL_FIELDS
+        (int(partials["signal_id"][i]), int(partials["bucket"][i])): {
+            f: float(partials[f][i]) for f in FIELDS
         }
-        for i in range(len(partials))
+        for i in range(len(partials["signal_id"]))
     }
 
 
@@ -106,14 +107,14 @@ def test_counter_reset_counts_the_new_value() -> None:
     sid = np.array([1, 1, 1, 1], np.int32)
     ts = np.array([0, 1, 2, 3], np.int64) * 1_000_000
     partials = compute_partials(sid, ts, np.array([5.0, 9.0, 2.0, 4.0]), width=MINUTE)
-    assert partials.inc.tolist() == [4.0 + 2.0 + 2.0]
+    assert partials["inc"].tolist() == [4.0 + 2.0 + 2.0]
 
 
 def test_single_point_has_zero_spread_and_no_inner_integral() -> None:
     partials = compute_partials(
         np.array([3], np.int32), np.array([MINUTE + 5], np.int64), np.array([2.5]), width=MINUTE
     )
-    assert (partials.bucket.tolist(), partials.m2.tolist(), partials.integ.tolist()) == (
+    assert (partials["bucket"].tolist(), partials["m2"].tolist(), partials["integ"].tolist()) == (
         [MINUTE],
         [0.0],
         [0.0],
@@ -124,5 +125,5 @@ def test_empty_input_gives_no_rows() -> None:
     empty = compute_partials(
         np.array([], np.int32), np.array([], np.int64), np.array([], np.float64), width=MINUTE
     )
-    assert len(empty) == 0
-    assert len(coarsen(empty, width=HOUR)) == 0
+    assert len(empty["signal_id"]) == 0
+    assert len(coarsen(empty, width=HOUR)["signal_id"]) == 0
