@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from omp.core.errors import TimeFormatError
 from omp.core.quality import Quality
 
 SIGNAL_ID_DTYPE = np.dtype(np.int32)
@@ -34,13 +37,60 @@ Values = npt.NDArray[np.float64]
 Qualities = npt.NDArray[np.uint8]
 
 
-def _as(array: object, dtype: np.dtype[object], name: str) -> npt.NDArray[object]:  # type: ignore[type-var]  # numpy's generic bound rejects object here
-    if isinstance(array, pa.Array | pa.ChunkedArray):
+def _numpy(array: object, name: str) -> npt.NDArray[Any]:
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if isinstance(array, pa.Array):
+        if pa.types.is_timestamp(array.type) or pa.types.is_date(array.type):
+            raise ValueError(f"batch column {name!r} holds timestamps; it needs numbers")
         array = array.to_numpy(zero_copy_only=False)
-    result = np.ascontiguousarray(array, dtype=dtype)
+    result = np.asarray(array)
     if result.ndim != 1:
         raise ValueError(f"batch column {name!r} must be one-dimensional, got shape {result.shape}")
     return result
+
+
+def _as(array: object, dtype: np.dtype[Any], name: str) -> npt.NDArray[Any]:
+    """A contiguous column of ``dtype``; integer targets refuse fractions and out-of-range values.
+
+    A plain cast would wrap 2**32 + 5 to 5 and so file a point under the wrong
+    signal; here that is an error naming the column.
+    """
+    result = _numpy(array, name)
+    if dtype.kind in "iu" and result.size:
+        if result.dtype.kind not in "iu":
+            raise ValueError(f"batch column {name!r} must hold integers, got {result.dtype}")
+        info = np.iinfo(dtype)
+        low, high = int(result.min()), int(result.max())
+        if low < info.min or high > info.max:
+            raise ValueError(f"batch column {name!r} has values outside {dtype} ({low}..{high})")
+    elif dtype.kind == "f" and result.dtype.kind not in "fiub" and result.size:
+        raise ValueError(f"batch column {name!r} must hold numbers, got {result.dtype}")
+    return np.ascontiguousarray(result, dtype=dtype)
+
+
+def _timestamps(array: object, name: str = "ts") -> npt.NDArray[np.int64]:
+    """Microseconds since the epoch from integers or an aware Arrow timestamp column.
+
+    Arrow timestamps of any unit are converted; a naive one (no time zone) and
+    numpy ``datetime64`` (which has none) are refused rather than guessed.
+    """
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if isinstance(array, pa.Array) and pa.types.is_timestamp(array.type):
+        if array.type.tz is None:
+            raise TimeFormatError(
+                f"batch column {name!r} holds naive timestamps; give them a time zone (UTC)"
+            )
+        micros = pc.cast(array, pa.timestamp("us", tz=array.type.tz), safe=False)
+        return np.ascontiguousarray(pc.cast(micros, pa.int64()).to_numpy(zero_copy_only=False))
+    raw = np.asarray(array)
+    if raw.dtype.kind == "M":
+        raise TimeFormatError(
+            f"batch column {name!r} is numpy datetime64, which has no time zone; "
+            "pass int64 microseconds UTC or an aware Arrow timestamp"
+        )
+    return _as(raw, TS_DTYPE, name)
 
 
 def _check_lengths(n: int, **columns: int) -> None:
@@ -74,11 +124,11 @@ class PointBatch:
         """Build a batch from array-likes (numpy, Arrow, lists), coercing dtypes."""
         sid = _as(signal_id, SIGNAL_ID_DTYPE, "signal_id")
         n = len(sid)
-        tsa = _as(ts, TS_DTYPE, "ts")
+        tsa = _timestamps(ts)
         val = _as(value, VALUE_DTYPE, "value")
         qual = good_quality(n) if quality is None else _as(quality, QUALITY_DTYPE, "quality")
         _check_lengths(n, ts=len(tsa), value=len(val), quality=len(qual))
-        return cls(sid, tsa, val, qual)  # type: ignore[arg-type]  # _as returns the requested dtype
+        return cls(sid, tsa, val, qual)
 
     @classmethod
     def empty(cls) -> PointBatch:
@@ -123,13 +173,13 @@ class TextBatch:
     ) -> TextBatch:
         sid = _as(signal_id, SIGNAL_ID_DTYPE, "signal_id")
         n = len(sid)
-        tsa = _as(ts, TS_DTYPE, "ts")
+        tsa = _timestamps(ts)
         text = value if isinstance(value, pa.Array) else pa.array(value, type=pa.string())
         if not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type):
             raise ValueError(f"text batch values must be strings, got {text.type}")
         qual = good_quality(n) if quality is None else _as(quality, QUALITY_DTYPE, "quality")
         _check_lengths(n, ts=len(tsa), value=len(text), quality=len(qual))
-        return cls(sid, tsa, text, qual)  # type: ignore[arg-type]  # _as returns the requested dtype
+        return cls(sid, tsa, text, qual)
 
     def __len__(self) -> int:
         return len(self.signal_id)
@@ -187,7 +237,7 @@ class SourceBatch:
     ) -> SourceBatch:
         idx = _as(address_index, SIGNAL_ID_DTYPE, "address_index")
         n = len(idx)
-        tsa = _as(ts, TS_DTYPE, "ts")
+        tsa = _timestamps(ts)
         val: Values | pa.Array
         if isinstance(value, pa.Array) and (
             pa.types.is_string(value.type) or pa.types.is_large_string(value.type)
@@ -202,7 +252,7 @@ class SourceBatch:
         unit_tuple = None if units is None else tuple(units)
         if unit_tuple is not None and len(unit_tuple) != len(addresses):
             raise ValueError("units must have one entry per address")
-        return cls(connector, tuple(addresses), idx, tsa, val, qual, unit_tuple)  # type: ignore[arg-type]  # _as returns the requested dtype
+        return cls(connector, tuple(addresses), idx, tsa, val, qual, unit_tuple)
 
     def __len__(self) -> int:
         return len(self.address_index)

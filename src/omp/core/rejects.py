@@ -20,6 +20,8 @@ class RejectReason(StrEnum):
     """The timestamp is before the Unix epoch."""
     WRONG_TYPE = "wrong_type"
     """The value does not fit the signal's datatype (text for a number, 2.5 for a bool)."""
+    INVALID_QUALITY = "invalid_quality"
+    """The quality code is none of good, uncertain, bad."""
     INCOMPATIBLE_UNIT = "incompatible_unit"
     """The source reported a unit that cannot be converted to the signal's unit."""
     MALFORMED = "malformed"

@@ -26,6 +26,7 @@ import pyarrow as pa
 from omp.bus import Bus
 from omp.core.batch import PointBatch, SourceBatch, TextBatch
 from omp.core.events import Event
+from omp.core.quality import Quality
 from omp.core.rejects import RejectReason
 from omp.core.time import Clock, Micros, system_clock
 from omp.ingest.tables import Resolution, Tables
@@ -124,7 +125,9 @@ class Ingest:
         checker = Checker(reasons)
         self._check(tables, resolved, checker)
         good = checker.good
-        accepted = resolved if bool(good.all()) else resolved.take(good)
+        # Taking the good rows also copies them: the batch waits in the historian's queue,
+        # and a connector that reuses its read buffers must not rewrite accepted points.
+        accepted = resolved.take(good)
         if len(accepted):
             self._historian.write(accepted, timeout=timeout)
             self._bus.publish(accepted)
@@ -158,6 +161,7 @@ class Ingest:
         datatype = tables.datatype_of(batch.signal_id)
         checker.mark(datatype == DatatypeCode.UNKNOWN, RejectReason.UNKNOWN_SIGNAL)
         check_times(checker, batch.ts, latest=self._clock() + self._max_future)
+        checker.mark(batch.quality > Quality.BAD, RejectReason.INVALID_QUALITY)
         if isinstance(batch, TextBatch):
             check_text(checker, datatype)
             checker.mark(
@@ -192,18 +196,26 @@ class Ingest:
     def _note_unbound(
         self, batch: SourceBatch, resolutions: Sequence[Resolution], reasons: Reasons
     ) -> None:
-        for position, resolution in enumerate(resolutions):
-            if resolution.signal_id >= 0:
-                continue
-            rows = batch.address_index == position
-            unit_error = resolution.unit_error
-            reason = RejectReason.INCOMPATIBLE_UNIT if unit_error else RejectReason.UNKNOWN_SIGNAL
-            reasons[rows] = reason.code
-            if not unit_error:
+        per_address = np.array(
+            [
+                OK
+                if r.signal_id >= 0
+                else (
+                    RejectReason.INCOMPATIBLE_UNIT if r.unit_error else RejectReason.UNKNOWN_SIGNAL
+                ).code
+                for r in resolutions
+            ],
+            dtype=np.uint8,
+        )
+        reasons[:] = per_address[batch.address_index]
+        points = np.bincount(batch.address_index, minlength=len(resolutions))
+        with self._lock:
+            for position, resolution in enumerate(resolutions):
+                if resolution.signal_id >= 0 or resolution.unit_error:
+                    continue
                 key = (batch.connector, batch.addresses[position])
-                with self._lock:
-                    if key in self._unmapped or len(self._unmapped) < UNMAPPED_LIMIT:
-                        self._unmapped[key] += int(rows.sum())
+                if key in self._unmapped or len(self._unmapped) < UNMAPPED_LIMIT:
+                    self._unmapped[key] += int(points[position])
 
     def _count(self, report: SubmitReport) -> None:
         counts = report.counts() if report.rejected else {}

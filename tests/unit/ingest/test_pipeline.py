@@ -128,15 +128,42 @@ def test_backpressure_raises_and_accepts_nothing_of_that_batch() -> None:
     assert ingest.stats().accepted == 1
 
 
-def test_all_good_batch_is_passed_without_copy_and_published() -> None:
+def test_accepted_points_are_copied_so_reused_buffers_cannot_rewrite_them() -> None:
     bus = Bus()
     ingest, sink = make_ingest(bus=bus)
     seen: list[PointBatch | TextBatch] = []
     bus.subscribe("probe", on_batch=seen.append)
-    batch = PointBatch.of([TEMP, PARTS], [NOW, NOW], [1.0, 2.0])
-    ingest.submit(batch)
-    assert sink.batches[0] is batch
-    assert seen == [batch]
+    ts = np.array([NOW, NOW], dtype=np.int64)
+    values = np.array([1.0, 2.0])
+    ingest.submit(SourceBatch.of("plc", ["ns=2;s=N1"], [0, 0], ts, values))
+    ts[0], values[0] = 0, 99.0  # the connector reuses its buffers for the next read
+    stored = sink.batches[0]
+    assert isinstance(stored, PointBatch)
+    assert stored.ts.tolist() == [NOW, NOW]
+    assert stored.value.tolist() == [1.0, 2.0]
+    assert seen == [stored]
+
+
+def test_quality_codes_outside_good_uncertain_bad_are_rejected() -> None:
+    ingest, sink = make_ingest()
+    batch = PointBatch.of([TEMP, TEMP, TEMP], [NOW, NOW + 1, NOW + 2], [1.0, 2.0, 3.0], [0, 7, 2])
+    report = ingest.submit(batch)
+    assert report.counts() == {RejectReason.INVALID_QUALITY: 1}
+    assert sink.batches[0].quality.tolist() == [0, 2]
+
+
+def test_many_unbound_addresses_are_counted_per_address() -> None:
+    ingest, _ = make_ingest()
+    addresses = [f"ghost{i}" for i in range(500)] + ["ns=2;s=N1"]
+    index = np.arange(5010, dtype=np.int32) % 501
+    report = ingest.submit(
+        SourceBatch.of("plc", addresses, index, np.full(5010, NOW), np.ones(5010))
+    )
+    assert report.accepted == 10
+    assert report.counts() == {RejectReason.UNKNOWN_SIGNAL: 5000}
+    unmapped = ingest.stats().unmapped
+    assert len(unmapped) == 500
+    assert set(unmapped.values()) == {10}
 
 
 def test_model_swap_changes_resolution() -> None:
