@@ -161,3 +161,39 @@ def rollup_union(
     segments = [f"SELECT {columns} FROM ({tier_rows(inner_start, inner_end)}) t"]
     segments += [f"SELECT {columns} FROM ({edge_partials(lo, hi)}) e" for lo, hi in edges]
     return " UNION ALL ".join(segments)
+
+
+Expand = Callable[[str, str, str, int], str]
+"""``expand(source, lo, hi, every)``: ``source``'s rows, each repeated once per
+``gap`` in ``range(lo, hi, every)`` (``lo``/``hi`` are expressions over the row)."""
+
+
+def finalize_chained(
+    chained: str,
+    *,
+    aggs: tuple[Agg, ...],
+    start: int,
+    end: int,
+    every: int,
+    head: Callable[[str], str],
+    cast: Callable[[Agg, str], str],
+    expand: Expand,
+) -> str:
+    """Aggregates from output-bucket partials chained to their previous point.
+
+    ``chained`` yields each bucket's partial (``is_carry`` false) and each
+    signal's carry row (``is_carry`` true, ``bucket`` null), with ``prev_ts``,
+    ``prev_v`` (the previous row's last point) and ``next_bucket`` (the next
+    row's bucket). With twa, the empty buckets a last point still covers get a
+    row of their own (``GAP_EXPRS``). ``head(column)`` starts a select of
+    ``signal_id`` and ``column`` as ``bucket``; ``cast(agg, expr)`` names and
+    types one aggregate column.
+    """
+    exprs = final_exprs(start=start, end=end, every=every)
+    select = ", ".join(cast(a, exprs[a]) for a in aggs)
+    body = f"{head('bucket')}, {select} FROM x WHERE NOT is_carry"
+    if Agg.TWA in aggs:
+        lo, hi = gap_range(start=start, end=end, every=every)
+        gaps = ", ".join(cast(a, gap_expr(a)) for a in aggs)
+        body += f" UNION ALL {head('gap')}, {gaps} FROM ({expand('x', lo, hi, every)}) g"
+    return f"WITH x AS ({chained}) {body} ORDER BY signal_id, bucket"

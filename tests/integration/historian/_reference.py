@@ -31,10 +31,20 @@ def _carry(points: Series, times: list[int], at: int) -> tuple[int, float] | Non
     return points[i - 1]
 
 
+def _buckets(start: int, end: int, every: int) -> range:
+    """Every bucket start whose bucket overlaps ``[start, end)``."""
+    return range(start - start % every, end, every)
+
+
 def aggregate(
     series: Mapping[int, Series], *, start: int, end: int, every: int, aggs: Sequence[Agg]
 ) -> dict[tuple[int, int], dict[Agg, float | None]]:
-    """``(signal_id, bucket) -> {agg: value}`` for buckets holding a point in ``[start, end)``."""
+    """``(signal_id, bucket) -> {agg: value}``.
+
+    Buckets holding a point in ``[start, end)``; with twa also the buckets
+    without one that have a carried-in value: twa is that value, count and
+    increase 0, the other aggregates ``None``.
+    """
     out: dict[tuple[int, int], dict[Agg, float | None]] = {}
     for sid, points in series.items():
         times = [t for t, _ in points]
@@ -46,7 +56,18 @@ def aggregate(
             es, ee = max(bucket, start), min(bucket + every, end)
             carry = _carry(points, times, es)
             out[(sid, bucket)] = {a: _one(a, chunks[bucket], carry, es, ee) for a in aggs}
+        if Agg.TWA not in aggs:
+            continue
+        for bucket in _buckets(start, end, every):
+            carry = _carry(points, times, max(bucket, start))
+            if bucket not in chunks and carry is not None:
+                out[(sid, bucket)] = {a: _gap(a, carry[1]) for a in aggs}
     return out
+
+
+def _gap(agg: Agg, held: float) -> float | None:
+    """An aggregate of a bucket without points whose carried-in value is ``held``."""
+    return {Agg.TWA: held, Agg.COUNT: 0.0, Agg.INCREASE: 0.0}.get(agg)
 
 
 def _one(
@@ -86,21 +107,25 @@ def _one(
 def state_durations(
     series: Mapping[int, Series], *, start: int, end: int, every: int, now: int
 ) -> dict[tuple[int, int, float], int]:
-    """``(signal_id, bucket, state) -> microseconds`` (only positive durations)."""
+    """``(signal_id, bucket, state) -> microseconds`` (only positive durations).
+
+    Every bucket of ``[start, min(end, now))`` counts, with or without a point.
+    """
     out: dict[tuple[int, int, float], int] = {}
     horizon = min(end, now)
     for sid, points in series.items():
-        inside = [p for p in points if start <= p[0] < end]
-        for bucket in sorted({t - t % every for t, _ in inside}):
+        times = [t for t, _ in points]
+        for bucket in _buckets(start, horizon, every):
             es, ee = max(bucket, start), min(bucket + every, horizon)
-            for i, (t, state) in enumerate(points):
-                if t >= end:
-                    break
+            # Points opened more than CARRY_LIMIT before the bucket, or at or after
+            # its end (or ``end``), cannot count here.
+            first = bisect.bisect_left(times, es - CARRY_LIMIT)
+            last = bisect.bisect_left(times, min(ee, end))
+            for i in range(first, last):
+                t, state = points[i]
                 until = points[i + 1][0] if i + 1 < len(points) else horizon
-                if t < es and t < es - CARRY_LIMIT:
-                    continue
                 span = min(until, ee) - max(t, es)
                 if span > 0:
                     key = (sid, bucket, state)
                     out[key] = out.get(key, 0) + span
-    return out
+    return dict(sorted(out.items()))

@@ -74,14 +74,44 @@ def test_carry_limit(backend: HistorianBackend, age: int, carried: bool) -> None
     assert row["increase"] == (50.0 if carried else 0.0)
 
 
-def test_only_buckets_with_points_and_carry_across_empty_buckets(backend: HistorianBackend) -> None:
+def test_twa_covers_empty_buckets_with_the_carried_value(backend: HistorianBackend) -> None:
     (a,) = ids(backend, "a")
     write_points(backend, [a] * 3, [T0 + 30 * S, T0 + 2 * M, T0 + 2 * M + 30 * S], [4.0, 6.0, 1.0])
-    got = _by_bucket(backend, AggregateQuery((a,), T0, T0 + 3 * M, M, ALL), Tier.RAW)
-    assert sorted(b for _, b in got) == [T0, T0 + 2 * M]
+    got = _by_bucket(backend, AggregateQuery((a,), T0, T0 + 5 * M, M, ALL), Tier.RAW)
+    assert sorted(b for _, b in got) == [T0 + i * M for i in range(5)]
     assert got[(a, T0)]["twa"] == 4.0
+    empty = got[(a, T0 + M)]  # no point, but 4.0 holds through it
+    assert (empty["twa"], empty["count"], empty["increase"]) == (4.0, 0.0, 0.0)
+    assert all(empty[x] is None for x in ("avg", "min", "max", "sum", "first", "last", "stddev"))
     assert got[(a, T0 + 2 * M)]["twa"] == pytest.approx((6 * 30 + 1 * 30) / 60)
     assert got[(a, T0 + 2 * M)]["increase"] == 2.0 + 1.0  # 4->6, then reset to 1
+    assert got[(a, T0 + 3 * M)]["twa"] == got[(a, T0 + 4 * M)]["twa"] == 1.0
+
+
+def test_point_aggregates_alone_list_only_buckets_with_points(backend: HistorianBackend) -> None:
+    (a,) = ids(backend, "a")
+    write_points(backend, [a, a], [T0 + 30 * S, T0 + 3 * M], [4.0, 6.0])
+    aggs = tuple(x for x in ALL if x is not Agg.TWA)
+    for tier in (Tier.RAW, Tier.MINUTE):
+        got = _by_bucket(backend, AggregateQuery((a,), T0, T0 + 5 * M, M, aggs), tier)
+        assert sorted(b for _, b in got) == [T0, T0 + 3 * M], tier
+
+
+def test_twa_gap_buckets_stop_at_the_carry_limit(backend: HistorianBackend) -> None:
+    (a,) = ids(backend, "a")
+    write_points(backend, [a], [T0 + 30 * M], [2.5])
+    q = AggregateQuery((a,), T0 + US_PER_DAY, T0 + 9 * US_PER_DAY, US_PER_DAY, (Agg.TWA,))
+    got = _by_bucket(backend, q, Tier.RAW)
+    # A bucket counts while its start is within 7 days of the point: T0 + 7d does, T0 + 8d not.
+    assert sorted(b for _, b in got) == [T0 + d * US_PER_DAY for d in range(1, 8)]
+    assert {r["twa"] for r in got.values()} == {2.5}
+
+
+def test_twa_before_the_first_point_ever_is_absent(backend: HistorianBackend) -> None:
+    (a,) = ids(backend, "a")
+    write_points(backend, [a], [T0 + 3 * M], [1.0])
+    got = _by_bucket(backend, AggregateQuery((a,), T0, T0 + 5 * M, M, (Agg.TWA,)), Tier.RAW)
+    assert sorted(b for _, b in got) == [T0 + 3 * M, T0 + 4 * M]
 
 
 def test_empty_answers(backend: HistorianBackend) -> None:

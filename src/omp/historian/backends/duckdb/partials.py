@@ -18,7 +18,7 @@ SQL here is an ``int`` or a name chosen by this module, never user text.
 
 from __future__ import annotations
 
-from omp.historian.partial_sql import final_exprs, merge_sql, step
+from omp.historian.partial_sql import final_exprs, finalize_chained, merge_sql, step
 from omp.historian.partials import CHAINED
 from omp.historian.types import Agg
 
@@ -95,15 +95,37 @@ def finalize(
     increase; each bucket's carried-in value is the previous bucket's last
     point, or the carry row, if it lies within ``CARRY_LIMIT``.
     """
-    exprs = final_exprs(start=start, end=end, every=every)
-    select = ", ".join(f'({exprs[a]})::DOUBLE AS "{a.value}"' for a in aggs)
-    head = "SELECT signal_id::INTEGER AS signal_id, bucket::BIGINT AS bucket"
     if carry is None:
-        return f"{head}, {select} FROM ({partials}) p ORDER BY signal_id, bucket"
+        exprs = final_exprs(start=start, end=end, every=every)
+        select = ", ".join(_cast(a, exprs[a]) for a in aggs)
+        return f"{_head('bucket')}, {select} FROM ({partials}) p ORDER BY signal_id, bucket"
     chained = (
-        f"SELECT *, lag(last_ts) OVER w AS prev_ts, lag(last_v) OVER w AS prev_v FROM ("
+        "SELECT *, lag(last_ts) OVER w AS prev_ts, lag(last_v) OVER w AS prev_v,"
+        " lead(bucket) OVER w AS next_bucket FROM ("
         f"SELECT *, false AS is_carry FROM ({partials}) p "
         f"UNION ALL BY NAME SELECT *, true AS is_carry FROM ({carry}) c"
         ") u WINDOW w AS (PARTITION BY signal_id ORDER BY last_ts)"
     )
-    return f"{head}, {select} FROM ({chained}) x WHERE NOT is_carry ORDER BY signal_id, bucket"
+    return finalize_chained(
+        chained,
+        aggs=aggs,
+        start=start,
+        end=end,
+        every=every,
+        head=_head,
+        cast=_cast,
+        expand=expand,
+    )
+
+
+def _head(bucket: str) -> str:
+    return f"SELECT signal_id::INTEGER AS signal_id, {bucket}::BIGINT AS bucket"
+
+
+def _cast(agg: Agg, expr: str) -> str:
+    return f'({expr})::DOUBLE AS "{agg.value}"'
+
+
+def expand(source: str, lo: str, hi: str, every: int) -> str:
+    """Each row of ``source`` once per ``gap`` in ``range(lo, hi, every)`` (none if empty)."""
+    return f"SELECT *, unnest(range({lo}, {hi}, {int(every)})) AS gap FROM {source}"

@@ -10,7 +10,9 @@ unaligned edges, so it answers exactly what the raw path answers.
 
 from __future__ import annotations
 
+from omp.historian import state_sql
 from omp.historian.backends.postgres.algebra import (
+    expand,
     finalize,
     floor_int,
     merge_partials,
@@ -137,38 +139,21 @@ def _rollup_partials(names: Names, query: AggregateQuery, tier: Tier, ids: str) 
 def state_durations_sql(names: Names, query: StateQuery) -> str:
     """Durations per ``(signal_id, bucket, state)`` in the layout of ``state_durations``.
 
-    Each point opens an interval that lasts until the next point (or until
-    ``min(end, now)``); intervals are clipped to each bucket that holds a point
-    in range and to ``[start, min(end, now))``. An interval opened before a
-    bucket counts there only if it opened within ``CARRY_LIMIT`` of the
-    bucket's clipped start.
+    Every bucket of ``[start, min(end, now))`` in which a state is in force
+    gets its durations, also buckets without a point (``omp.historian.state_sql``).
     """
     ids = id_list(query.signal_ids)
-    horizon = min(query.end, query.now)
-    every = int(query.every)
     source = raw_source(names, ids, query.start, query.end)
     points = (
         f"SELECT signal_id, last_ts AS ts, last_v AS value"
         f" FROM ({carry_source(names, ids, query.start)}) c"
         f" UNION ALL SELECT signal_id, {us('ts')} AS ts, value FROM ({source}) r"
     )
-    intervals = (
-        "SELECT signal_id, ts, value AS state,"
-        f" coalesce(lead(ts) OVER (PARTITION BY signal_id ORDER BY ts), {horizon}) AS until"
-        f" FROM ({points}) pts"
-    )
-    bucket = floor_int("t", every)
-    buckets = (
-        f"SELECT DISTINCT signal_id, {bucket} AS bucket,"
-        f" greatest({bucket}, {int(query.start)}) AS es,"
-        f" least({bucket} + {every}, {horizon}) AS ee"
-        f" FROM (SELECT signal_id, {us('ts')} AS t FROM ({source}) r) src"
+    durations = state_sql.state_durations_sql(
+        points, query, bucket_of=lambda column: floor_int(column, query.every), expand=expand
     )
     return (
-        "SELECT b.signal_id::int4 AS signal_id, b.bucket::int8 AS bucket,"
-        " i.state::float8 AS state,"
-        " sum(least(i.until, b.ee) - greatest(i.ts, b.es))::int8 AS duration"
-        f" FROM ({buckets}) b JOIN ({intervals}) i ON i.signal_id = b.signal_id"
-        f" AND b.ee > b.es AND i.ts < b.ee AND i.until > b.es AND i.ts >= b.es - {CARRY_LIMIT}"
-        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        "SELECT signal_id::int4 AS signal_id, bucket::int8 AS bucket,"
+        " state::float8 AS state, duration::int8 AS duration"
+        f" FROM ({durations}) d ORDER BY 1, 2, 3"
     )

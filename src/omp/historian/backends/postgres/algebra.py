@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from omp.historian.backends.postgres.sqltext import us
-from omp.historian.partial_sql import final_exprs, merge_sql, step
+from omp.historian.partial_sql import final_exprs, finalize_chained, merge_sql, step
 from omp.historian.partials import CHAINED, fields_for
 from omp.historian.types import Agg
 
@@ -115,11 +115,10 @@ def finalize(
     point, or the carry row, if it lies within ``CARRY_LIMIT`` of the bucket's
     clipped start. Needed only for twa and increase.
     """
-    exprs = final_exprs(start=start, end=end, every=every)
-    select = ", ".join(f"({exprs[a]})::float8 AS {a.value}" for a in aggs)
-    head = "SELECT signal_id::int4 AS signal_id, bucket::int8 AS bucket"
     if carry is None:
-        return f"{head}, {select} FROM ({partials}) p ORDER BY signal_id, bucket"
+        exprs = final_exprs(start=start, end=end, every=every)
+        select = ", ".join(_cast(a, exprs[a]) for a in aggs)
+        return f"{_head('bucket')}, {select} FROM ({partials}) p ORDER BY signal_id, bucket"
     fields = pg_fields_for(aggs)
     columns = ", ".join(["signal_id", "bucket", *fields])
     carry_columns = ", ".join(
@@ -127,9 +126,35 @@ def finalize(
         + [f if f in ("last_ts", "last_v") else f"NULL AS {f}" for f in fields]
     )
     chained = (
-        "SELECT *, lag(last_ts) OVER w AS prev_ts, lag(last_v) OVER w AS prev_v FROM ("
+        "SELECT *, lag(last_ts) OVER w AS prev_ts, lag(last_v) OVER w AS prev_v,"
+        " lead(bucket) OVER w AS next_bucket FROM ("
         f"SELECT {columns}, false AS is_carry FROM ({partials}) p"
         f" UNION ALL SELECT {carry_columns}, true AS is_carry FROM ({carry}) c"
         ") u WINDOW w AS (PARTITION BY signal_id ORDER BY last_ts)"
     )
-    return f"{head}, {select} FROM ({chained}) x WHERE NOT is_carry ORDER BY signal_id, bucket"
+    return finalize_chained(
+        chained,
+        aggs=aggs,
+        start=start,
+        end=end,
+        every=every,
+        head=_head,
+        cast=_cast,
+        expand=expand,
+    )
+
+
+def _head(bucket: str) -> str:
+    return f"SELECT signal_id::int4 AS signal_id, {bucket}::int8 AS bucket"
+
+
+def _cast(agg: Agg, expr: str) -> str:
+    return f"({expr})::float8 AS {agg.value}"
+
+
+def expand(source: str, lo: str, hi: str, every: int) -> str:
+    """Each row of ``source`` once per ``gap`` in ``[lo, hi)`` stepping by ``every``."""
+    return (
+        f"SELECT s.*, g.gap FROM {source} s CROSS JOIN LATERAL"
+        f" generate_series(({lo})::int8, ({hi})::int8 - 1, {int(every)}::int8) AS g(gap)"
+    )

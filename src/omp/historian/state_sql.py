@@ -1,0 +1,47 @@
+"""Portable SQL for time in state (step semantics, see ``omp.historian.types``).
+
+Each point opens an interval that lasts until the signal's next point, or
+until ``min(end, now)``. An interval counts in every bucket it overlaps
+within ``[start, min(end, now))`` whose clipped start lies within
+``CARRY_LIMIT`` of the interval's opening point, whether or not that bucket
+holds a point of its own (decision 0016). The backend supplies the points
+(the carry row and the points in range, as ``signal_id, ts, value``, ``ts``
+in int8 microseconds), how to align a timestamp to a bucket, and how to
+repeat a row per bucket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from omp.historian.partial_sql import Expand
+from omp.historian.types import CARRY_LIMIT, StateQuery
+
+
+def state_durations_sql(
+    points: str, query: StateQuery, *, bucket_of: Callable[[str], str], expand: Expand
+) -> str:
+    """Durations per ``(signal_id, bucket, state)``, positive only, ordered by those keys.
+
+    Columns are ``signal_id, bucket, state, duration``; the caller casts them.
+    """
+    horizon = min(query.end, query.now)
+    start, every = int(query.start), int(query.every)
+    intervals = (
+        "SELECT signal_id, ts, value AS state,"
+        f" coalesce(lead(ts) OVER (PARTITION BY signal_id ORDER BY ts), {horizon}) AS until"
+        f" FROM ({points}) pts"
+    )
+    lo = bucket_of(f"greatest(ts, {start})")
+    hi = f"least(until, {horizon}, ts + {int(CARRY_LIMIT) + 1})"
+    es = f"greatest(gap, {start})"
+    ee = f"least(gap + {every}, {horizon})"
+    spans = (
+        f"SELECT signal_id, gap AS bucket, state, least(until, {ee}) - greatest(ts, {es}) AS span"
+        f" FROM ({expand('i', lo, hi, every)}) e"
+    )
+    return (
+        f"WITH i AS ({intervals}) SELECT signal_id, bucket, state, sum(span) AS duration"
+        f" FROM ({spans}) s WHERE span > 0 GROUP BY signal_id, bucket, state"
+        " ORDER BY signal_id, bucket, state"
+    )
