@@ -156,8 +156,8 @@ class BindingSpec(_Strict):
     address: Text
     connector: Name | None = None
     unit: Unit | None = None
-    scale: float = 1.0
-    offset: float = 0.0
+    scale: float = Field(default=1.0, allow_inf_nan=False)
+    offset: float = Field(default=0.0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _nonzero_scale(self) -> BindingSpec:

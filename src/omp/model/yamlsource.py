@@ -198,7 +198,9 @@ class _Builder:
             )
             return f"<key at line {line}>"
         key = self._loader.construct_object(node, deep=True)
-        if isinstance(key, str | int) and not isinstance(key, bool):
+        if isinstance(key, int) and not isinstance(key, bool) and path[-1:] == ("states",):
+            return key  # state codes are numbers; every other key is a name, `10:` included
+        if isinstance(key, str):
             return key
         # YAML 1.1 reads `on:` or `no:` as booleans; as a key the written text is meant.
         return str(node.value)

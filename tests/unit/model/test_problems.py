@@ -255,3 +255,19 @@ def test_parse_model_raises_model_invalid() -> None:
     with pytest.raises(ModelInvalid) as caught:
         parse_model(mutate("type: mill", "type: mil"), file="inline.yaml")
     assert caught.value.problems[0].file == "inline.yaml"
+
+
+def test_numeric_names_are_names() -> None:
+    text = mutate("          line_1:\n", "          10:\n")
+    model = parse_model(text)
+    assert "10" in model.sites["munich"].areas["body"].lines
+
+
+@pytest.mark.parametrize("bad", [".nan", ".inf", "1e400"])
+def test_non_finite_scale_is_refused(bad: str) -> None:
+    text = mutate(
+        'good: "ns=2;s=Mill01.Good"', f'good: {{address: "ns=2;s=Mill01.Good", scale: {bad}}}'
+    )
+    problems = problems_of(text)
+    assert [p.line for p in problems] == [line_of(text, "Mill01.Good")]
+    assert problems[0].dotted_path.endswith("bindings.good.scale")
