@@ -34,7 +34,9 @@ from omp.runtime.importing import (
     rejects_schema,
 )
 from omp.runtime.instance import record_model, recorded_model
+from omp.runtime.outfile import refuse_clobber
 from omp.runtime.platform import Platform
+from omp.runtime.settings import HistorianKind, Settings
 
 
 def _progress() -> Progress:
@@ -47,6 +49,13 @@ def _progress() -> Progress:
         console=err,
         transient=True,
     )
+
+
+def _check_rejects_path(path: Path, *, file: Path, settings: Settings) -> None:
+    protected = {"the file being imported": file}
+    if settings.historian_kind is HistorianKind.DUCKDB:
+        protected["the historian"] = settings.duckdb_path
+    refuse_clobber(path, option="--rejects", protected=protected)
 
 
 def _rejects_writer(path: Path, source: ImportSource) -> TableWriter:
@@ -122,6 +131,8 @@ def import_(
             f"an omp instance (pid {instance.pid}, API {instance.api_url}) is running on "
             f"{settings.data_dir}; stop it, then import (one writer per historian)"
         )
+    if rejects is not None:  # before anything opens the file that --rejects would truncate
+        _check_rejects_path(rejects, file=file, settings=settings)
     source = open_source(file)  # a broken file fails here, before anything is opened
     model_file = model if model is not None else recorded_model(settings.data_dir)
     writer = _rejects_writer(rejects, source) if rejects is not None else None

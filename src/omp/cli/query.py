@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import pyarrow as pa
 import typer
@@ -16,8 +16,10 @@ from omp.cli._output import err, fail, guarded, out
 from omp.cli.options import ApiOpt, ConfigOpt, DataDirOpt, HistorianOpt, ModelOpt, settings_from
 from omp.cli.readers import Reader, open_reader
 from omp.core.time import Micros, parse_duration, parse_time, system_clock
-from omp.runtime.formats import OutputFormat, csv_ready, open_writer
+from omp.runtime.formats import OutputFormat, TableWriter, csv_ready, open_writer
+from omp.runtime.outfile import refuse_clobber, replacing
 from omp.runtime.query import QueryError
+from omp.runtime.settings import HistorianKind, Settings
 
 
 class QueryFormat(StrEnum):
@@ -86,17 +88,43 @@ def _print_table(tables: Iterator[pa.Table], limit: int) -> None:
 
 
 def _write(tables: Iterator[pa.Table], fmt: OutputFormat, output: Path | None) -> int:
+    """Write every page to ``output`` (replaced only on success) or stdout; the row count."""
+    if output is None:
+        return _write_to(tables, fmt, sys.stdout.buffer)
+    with replacing(output) as scratch:
+        return _write_to(tables, fmt, scratch)
+
+
+def _write_to(tables: Iterator[pa.Table], fmt: OutputFormat, target: BinaryIO | Path) -> int:
     rows = 0
-    writer = None
-    target = output if output is not None else sys.stdout.buffer
-    for page in tables:
-        if writer is None:
-            writer = open_writer(fmt, target, page.schema)
-        writer.write(page)
-        rows += page.num_rows
+    writer: TableWriter | None = None
+    try:
+        for page in tables:
+            if writer is None:
+                writer = open_writer(fmt, target, page.schema)
+            writer.write(page)
+            rows += page.num_rows
+    except BaseException:
+        if writer is not None:
+            _close_quietly(writer)
+        raise
     if writer is not None:
         writer.close()
     return rows
+
+
+def _close_quietly(writer: TableWriter) -> None:
+    # The first error is the one to report; the file is discarded anyway.
+    try:
+        writer.close()
+    except Exception:  # a second failure of a file being thrown away
+        return
+
+
+def _check_output(output: Path | None, settings: Settings) -> None:
+    if output is not None and settings.historian_kind is HistorianKind.DUCKDB:
+        protected = {"the historian": settings.duckdb_path}
+        refuse_clobber(output, option="--output", protected=protected)
 
 
 def _emit(tables: Iterator[pa.Table], fmt: OutputFormat, output: Path | None, limit: int) -> None:
@@ -154,6 +182,7 @@ def query(
     if limit is None and fmt is OutputFormat.TABLE:
         limit = TABLE_LIMIT
     settings = settings_from(config=config, data_dir=data_dir, historian=historian)
+    _check_output(output, settings)
     span = _range(start, end)
     with open_reader(settings, api=api, model=model) as reader:
         # A table shows `limit` rows and fetches one more, to say whether there are more.
@@ -178,6 +207,7 @@ def export(
     """Raw points of a path or glob to a CSV or Parquet file, paged through the historian."""
     fmt = OutputFormat(form.value)
     settings = settings_from(config=config, data_dir=data_dir, historian=historian)
+    _check_output(output, settings)
     span = _range(start, end)
     with open_reader(settings, api=api, model=model) as reader:
         # Every page, even an empty one, so an empty range still writes a file with its header.
