@@ -11,10 +11,15 @@ Results are Arrow tables with these columns:
   float64 (null for text), ``text`` string (null for numeric), ``quality`` uint8;
 * ``aggregate``: ``signal_id`` int32, ``bucket`` int64, then one float64
   column per requested ``Agg``, named by its value, ordered by
-  ``(signal_id, bucket)``;
+  ``(signal_id, bucket)``; one row per bucket with points, and with ``twa``
+  requested also per bucket a carried-in value covers (``count`` 0,
+  ``increase`` 0, other point aggregates null);
 * ``state_durations``: ``signal_id`` int32, ``bucket`` int64, ``state``
   float64, ``duration`` int64 (microseconds), ordered by
-  ``(signal_id, bucket, state)``.
+  ``(signal_id, bucket, state)``; every bucket in which a state is in force,
+  also without a point in it.
+
+The schemas are ``omp.historian.results``.
 
 See ``omp.historian.types`` for the meaning of every aggregate.
 """
@@ -81,7 +86,10 @@ class PointReader(Protocol):
         """
         ...
 
-    def state_durations(self, query: StateQuery) -> pa.Table: ...
+    def state_durations(self, query: StateQuery) -> pa.Table:
+        """Time in each state per bucket: every bucket of ``[start, min(end, now))``
+        in which a state is in force (from a point in it or carried in)."""
+        ...
 
 
 class EventStore(Protocol):

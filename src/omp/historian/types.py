@@ -8,9 +8,16 @@ Semantics every backend must honour (the conformance suite in
   replay after a crash never duplicates and never rewrites history. Within
   one batch, the first occurrence wins.
 * **Buckets** are aligned to multiples of ``every`` counted from the Unix
-  epoch (UTC), ``[bucket, bucket + every)``. Only buckets holding at least
-  one point in ``[start, end)`` are returned. Points outside ``[start, end)``
+  epoch (UTC), ``[bucket, bucket + every)``. Points outside ``[start, end)``
   never contribute, except as the carried-in value described next.
+* **Which buckets appear** (decision 0016). Point aggregates (``avg``, ``min``,
+  ``max``, ``count``, ``sum``, ``first``, ``last``, ``stddev``, ``increase``)
+  appear for buckets holding at least one point in ``[start, end)``. ``twa``
+  also appears for every bucket without a point that has a carried-in value
+  (the value holds, so twa is that value); in such a row ``count`` and
+  ``increase`` are 0 and the other point aggregates null. Time in state
+  appears for every bucket of ``[start, min(end, now))`` in which a state is
+  in force, with or without a point in it.
 * **Carried-in value.** ``twa``, ``increase`` and state durations need the
   value in force when a bucket starts: that is the last point before it
   (also from before ``start``), within ``CARRY_LIMIT``.
@@ -23,7 +30,9 @@ Semantics every backend must honour (the conformance suite in
   increase (the counter restarted from zero). The step from the carried-in
   value to the bucket's first point belongs to the bucket.
 * **Time in state**: each state code holds from its point until the next
-  point, clipped to the bucket and to ``[start, min(end, now))``.
+  point, clipped to the bucket and to ``[start, min(end, now))``; it counts
+  in a bucket only if its point lies within ``CARRY_LIMIT`` of the bucket's
+  clipped start.
 * ``stddev`` is the sample standard deviation (n - 1); null for one point.
 * ``first``/``last`` are the values at the earliest/latest timestamp.
 """
