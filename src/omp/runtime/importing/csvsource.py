@@ -35,7 +35,7 @@ def _reader(file: Path, columns: list[str], bad_lines: list[int]) -> pacsv.CSVSt
 
     return pacsv.open_csv(
         file,
-        read_options=csv_read_options(),
+        read_options=csv_read_options(columns),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in columns},

@@ -188,9 +188,16 @@ def csv_header(file: Path) -> list[str]:
         raise ImportFileError(f"{file}: cannot read the header: {exc}") from None
 
 
-def csv_read_options() -> pacsv.ReadOptions:
+def csv_read_options(columns: list[str]) -> pacsv.ReadOptions:
+    """Read the data records under ``columns``, the header's names as ``csv_header`` gives them.
+
+    Naming the columns here (and skipping the header record) keeps one spelling
+    of each name: a header ``path, ts, value`` has columns ``path``, ``ts``, ``value``.
+    """
     # Single-threaded parsing is what makes Arrow report line numbers of bad records.
-    return pacsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES)
+    return pacsv.ReadOptions(
+        use_threads=False, block_size=CSV_BLOCK_BYTES, column_names=columns, skip_rows=1
+    )
 
 
 def open_parquet(file: Path) -> pq.ParquetFile:
