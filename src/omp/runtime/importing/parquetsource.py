@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,49 @@ from omp.runtime.importing.source import (
 )
 
 
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        return bool(_is_text(kind.value_type))
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)
+
+
+def _is_scalar_value(kind: pa.DataType) -> bool:
+    return (
+        _is_text(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_boolean(kind)
+    )
+
+
+_ACCEPTS: dict[str, tuple[Callable[[pa.DataType], bool], str]] = {
+    "path": (_is_text, "text (the signal path)"),
+    "ts": (
+        lambda kind: _is_text(kind) or pa.types.is_timestamp(kind),
+        "RFC 3339 text or a timestamp with a time zone",
+    ),
+    "value": (_is_scalar_value, "a number, a boolean or text"),
+    "quality": (lambda kind: _is_text(kind) or pa.types.is_integer(kind), "text or 0/1/2"),
+    "text": (_is_text, "text"),
+}
+_SIGNAL_COLUMN = (_is_scalar_value, "a number, a boolean or text")
+
+
+def check_types(file: Path, schema: pa.Schema) -> None:
+    """``ImportFileError`` naming the file and the first column whose type cannot be imported.
+
+    Read from the footer alone, so a file with nested or binary columns fails
+    before anything is opened, instead of part-way through the import.
+    """
+    for column in schema:
+        accepts, expected = _ACCEPTS.get(column.name, _SIGNAL_COLUMN)
+        if not accepts(column.type):
+            raise ImportFileError(
+                f"{file}: column {column.name!r} has type {column.type}, "
+                f"which cannot be imported; it must hold {expected}"
+            )
+
+
 @dataclass
 class ParquetSource:
     file: Path
@@ -37,6 +80,7 @@ class ParquetSource:
     def open(cls, file: Path) -> ParquetSource:
         handle = open_parquet(file)
         layout = layout_of(file, list(handle.schema_arrow.names))
+        check_types(file, handle.schema_arrow)
         return cls(file, layout, handle, int(handle.metadata.num_rows))
 
     def chunks(self) -> Iterator[Chunk]:
