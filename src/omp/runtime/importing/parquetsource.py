@@ -24,16 +24,15 @@ from omp.runtime.importing.source import (
 
 def _is_text(kind: pa.DataType) -> bool:
     if pa.types.is_dictionary(kind):
-        return bool(_is_text(kind.value_type))
-    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)
+        return _is_text(kind.value_type)
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)
+    )
 
 
 def _is_scalar_value(kind: pa.DataType) -> bool:
-    return (
-        _is_text(kind)
-        or pa.types.is_floating(kind)
-        or pa.types.is_integer(kind)
-        or pa.types.is_boolean(kind)
+    return _is_text(kind) or bool(
+        pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_boolean(kind)
     )
 
 
