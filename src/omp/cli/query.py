@@ -15,11 +15,12 @@ from rich.table import Table
 from omp.cli._output import err, fail, guarded, out
 from omp.cli.options import ApiOpt, ConfigOpt, DataDirOpt, HistorianOpt, ModelOpt, settings_from
 from omp.cli.readers import Reader, open_reader
-from omp.core.time import Micros, parse_duration, parse_time, system_clock
+from omp.core.time import Micros, parse_duration, system_clock
 from omp.runtime.formats import OutputFormat, TableWriter, csv_ready, open_writer
 from omp.runtime.outfile import refuse_clobber, replacing
 from omp.runtime.query import QueryError
 from omp.runtime.settings import HistorianKind, Settings
+from omp.runtime.timerange import parse_range
 
 
 class QueryFormat(StrEnum):
@@ -46,8 +47,7 @@ OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to
 
 
 def _range(start: str, end: str) -> tuple[Micros, Micros]:
-    now = system_clock()
-    return parse_time(start, now=now), parse_time(end, now=now)
+    return parse_range(start, end, now=system_clock(), names=("--from", "--to"))
 
 
 def _limited(pages: Iterator[pa.Table], limit: int | None) -> Iterator[pa.Table]:

@@ -220,3 +220,9 @@ def test_time_in_state_stands_alone(client: httpx.Client) -> None:
     )
     assert response.status_code == 400
     assert "no state signal" in response.json()["detail"]
+
+
+def test_a_bound_out_of_range_is_a_400_naming_the_parameter(client: httpx.Client) -> None:
+    response = client.get("/query", params={"pattern": "acme/**", "from": "-9999999999999d"})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("from '-9999999999999d' is before 1970")

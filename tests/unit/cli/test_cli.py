@@ -140,3 +140,15 @@ def test_signals_names_a_pattern_matching_nothing() -> None:
     result = runner.invoke(app, ["signals", "x/**", "--model", str(EXAMPLES / "factory.yaml")])
     assert result.exit_code == 1
     assert "'x/**'" in result.stderr
+
+
+def test_a_query_bound_out_of_range_is_one_line_naming_the_argument(tmp_path: Path) -> None:
+    # --api points nowhere: the bound is refused before anything is contacted.
+    result = runner.invoke(
+        app,
+        ["query", "a/**", "--from", "-9999999999999d", "--api", "http://127.0.0.1:9",
+         "--data-dir", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "--from '-9999999999999d' is before 1970" in result.stderr
+    assert "Traceback" not in result.output

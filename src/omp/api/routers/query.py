@@ -15,9 +15,10 @@ import pyarrow as pa
 from fastapi import APIRouter, Query, Response
 
 from omp.api.deps import PlatformDep
-from omp.core.time import parse_duration, parse_time
+from omp.core.time import parse_duration
 from omp.runtime.formats import OutputFormat, csv_ready, to_bytes
 from omp.runtime.query import DEFAULT_PAGE, QueryError
+from omp.runtime.timerange import parse_range
 
 router = APIRouter(tags=["query"])
 
@@ -56,7 +57,7 @@ def query(
     if fmt not in _MEDIA:
         raise QueryError(f"format {fmt.value!r} is not served; use json, arrow or csv")
     now = platform.clock()
-    first, last = parse_time(start, now=now), parse_time(end, now=now)
+    first, last = parse_range(start, end, now=now, names=("from", "to"))
     queries = platform.queries
     next_cursor: str | None = None
     if every is not None:
