@@ -32,16 +32,25 @@ def state_durations_sql(
         f" coalesce(lead(ts) OVER (PARTITION BY signal_id ORDER BY ts), {horizon}) AS until"
         f" FROM ({points}) pts"
     )
-    lo = bucket_of(f"greatest(ts, {start})")
-    hi = f"least(until, {horizon}, ts + {int(CARRY_LIMIT) + 1})"
-    es = f"greatest(gap, {start})"
-    ee = f"least(gap + {every}, {horizon})"
+    bounded = (
+        f"SELECT signal_id, ts, state, until, {bucket_of(f'greatest(ts, {start})')} AS lo,"
+        f" least(until, {horizon}, ts + {int(CARRY_LIMIT) + 1}) AS hi FROM ({intervals}) iv"
+    )
+
+    def span(bucket: str) -> str:
+        es, ee = f"greatest({bucket}, {start})", f"least({bucket} + {every}, {horizon})"
+        return f"least(until, {ee}) - greatest(ts, {es})"
+
+    # Most intervals end inside the bucket they open in: only the rest are expanded
+    # into the further buckets they cover (a row per bucket costs time).
+    longer = f"(SELECT * FROM i WHERE hi > lo + {every})"
     spans = (
-        f"SELECT signal_id, gap AS bucket, state, least(until, {ee}) - greatest(ts, {es}) AS span"
-        f" FROM ({expand('i', lo, hi, every)}) e"
+        f"SELECT signal_id, lo AS bucket, state, {span('lo')} AS span FROM i"
+        f" UNION ALL SELECT signal_id, gap AS bucket, state, {span('gap')} AS span"
+        f" FROM ({expand(longer, f'lo + {every}', 'hi', every)}) e"
     )
     return (
-        f"WITH i AS ({intervals}) SELECT signal_id, bucket, state, sum(span) AS duration"
+        f"WITH i AS ({bounded}) SELECT signal_id, bucket, state, sum(span) AS duration"
         f" FROM ({spans}) s WHERE span > 0 GROUP BY signal_id, bucket, state"
         " ORDER BY signal_id, bucket, state"
     )
