@@ -24,6 +24,8 @@ EXIT_FAILED = 1
 """The command failed and changed nothing (bad model, bad file, unreachable historian)."""
 EXIT_PARTIAL = 3
 """An import landed its good rows but rejected some."""
+EXIT_INTERRUPTED = 130
+"""Stopped by Ctrl-C (128 + SIGINT); an import says what landed before it stopped."""
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -13,14 +13,19 @@ and two writers would race on rollups); stop the instance first.
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from omp.cli._output import EXIT_FAILED, EXIT_PARTIAL, err, fail, guarded
+from omp.cli._output import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PARTIAL, err, fail, guarded
 from omp.cli.options import ConfigOpt, DataDirOpt, HistorianOpt, ModelOpt, settings_from
 from omp.cli.remote import live_instance
 from omp.runtime.formats import OutputFormat, TableWriter, open_writer
@@ -66,12 +71,34 @@ def _rejects_writer(path: Path, source: ImportSource) -> TableWriter:
     return open_writer(fmt, path, rejects_schema(source.position_label))
 
 
+@contextmanager
+def _first_ctrl_c_stops(stop: threading.Event) -> Iterator[None]:
+    """The first Ctrl-C asks the import to stop after the chunk in hand; a second one
+    interrupts at once (the importer still flushes and reports what landed)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set on the main thread
+        return
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err.print("stopping after the current chunk (Ctrl-C again to stop at once) ...")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _run(platform: Platform, source: ImportSource, rejects: TableWriter | None) -> ImportReport:
     registry = platform.registry
     signals = SignalTable(
         ids=registry.ids, text_ids=frozenset(s.id for s in registry.signals if s.is_text)
     )
-    with _progress() as bar:
+    stop = threading.Event()
+    with _progress() as bar, _first_ctrl_c_stops(stop):
         task = bar.add_task("import", total=source.total_rows)
         return import_source(
             source,
@@ -80,7 +107,30 @@ def _run(platform: Platform, source: ImportSource, rejects: TableWriter | None) 
             flush=platform.historian.flush,
             progress=lambda rows: bar.advance(task, rows),
             rejects=rejects,
+            stop=stop,
         )
+
+
+def _print_interruption(report: ImportReport) -> None:
+    label = report.position_label
+    where = f"{label} {report.done_through}" if report.done_through else "the start"
+    err.print(
+        f"[bold red]interrupted:[/] {report.accepted} points landed, "
+        f"every good point up to {where} of {report.file}",
+        highlight=False,
+    )
+    if report.unsure_through:
+        err.print(
+            f"  {label}s {report.done_through + 1} to {report.unsure_through} may have landed "
+            f"in part; nothing after {label} {report.unsure_through} landed",
+            highlight=False,
+        )
+    else:
+        err.print(f"  nothing after {where} landed", highlight=False)
+    err.print(
+        "  re-running the same import is safe: points already stored keep their first value",
+        highlight=False,
+    )
 
 
 def _print_report(report: ImportReport) -> None:
@@ -133,7 +183,12 @@ def import_(
         )
     if rejects is not None:  # before anything opens the file that --rejects would truncate
         _check_rejects_path(rejects, file=file, settings=settings)
-    source = open_source(file)  # a broken file fails here, before anything is opened
+    try:
+        source = open_source(file)  # a broken file fails here, before anything is opened
+    except KeyboardInterrupt:
+        raise fail(
+            f"interrupted while checking {file}: nothing was imported", code=EXIT_INTERRUPTED
+        ) from None
     model_file = model if model is not None else recorded_model(settings.data_dir)
     writer = _rejects_writer(rejects, source) if rejects is not None else None
     try:
@@ -146,6 +201,9 @@ def import_(
     _print_report(report)
     if rejects is not None:
         err.print(f"every rejected row is in {rejects}", highlight=False)
+    if report.interrupted:
+        _print_interruption(report)
+        raise typer.Exit(EXIT_INTERRUPTED)
     if report.rejected_total and not report.accepted:
         raise typer.Exit(EXIT_FAILED)
     if report.rejected_total:

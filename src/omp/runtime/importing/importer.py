@@ -9,6 +9,7 @@ Rejects of both kinds are reported with their position in the file.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -77,6 +78,13 @@ class ImportReport:
     accepted: int = 0
     rejected: Counter[RejectReason] = field(default_factory=Counter)
     examples: list[BadRow] = field(default_factory=list)
+    done_through: int = 0
+    """The last line (or row) whose chunk was handled completely: all its good points landed."""
+    interrupted: bool = False
+    """The import was stopped (Ctrl-C) before the end of the file; see ``unsure_through``."""
+    unsure_through: int = 0
+    """When interrupted inside a chunk: its last position. Lines after ``done_through`` up to
+    this one may have landed in part; nothing after it landed. 0 when interrupted between chunks."""
 
     @property
     def rejected_total(self) -> int:
@@ -241,6 +249,7 @@ def import_source(
     flush: Callable[[], None],
     progress: Callable[[int], None] | None = None,
     rejects: RejectsWriter | None = None,
+    stop: threading.Event | None = None,
 ) -> ImportReport:
     """Import every chunk of ``source``, flush the historian, and report.
 
@@ -248,18 +257,53 @@ def import_source(
     ``rejects``, when given, receives every rejected row (see ``rejects_schema``).
     Rejected points never stop the import; a failure of the file or the
     historian does, with ``ImportInterruptedError`` saying how far it got.
+
+    A set ``stop`` event (checked between chunks) or a ``KeyboardInterrupt``
+    ends the import early: what was accepted is flushed and the report is
+    returned with ``interrupted`` set and how far it got (``done_through``,
+    ``unsure_through``). Re-running the import is safe: stored points keep
+    their first value.
     """
     run = _Run(source, signals, ingest, rejects)
+    current = 0
     try:
         for chunk in source.chunks():
+            if stop is not None and stop.is_set():
+                run.report.interrupted = True
+                break
+            current = int(chunk.position.max()) if len(chunk) else run.report.done_through
             run.chunk(chunk)
+            run.report.done_through = max(run.report.done_through, current)
             if progress is not None:
                 progress(chunk.source_rows)
-        flush()
+    except KeyboardInterrupt:
+        run.report.interrupted = True
+        if current > run.report.done_through:
+            run.report.unsure_through = current
     except OmpError as exc:
-        landed = run.report.accepted
-        raise ImportInterruptedError(
-            f"{source.file}: import stopped after {landed} accepted points: {exc}"
-        ) from exc
+        raise _stopped(source, run.report, exc) from exc
+    _flush_through_interrupts(flush, source, run.report)
     run.report.examples.sort(key=lambda bad: bad.position)
     return run.report
+
+
+def _flush_through_interrupts(
+    flush: Callable[[], None], source: ImportSource, report: ImportReport
+) -> None:
+    # A Ctrl-C during the final flush must not lose the report of what landed:
+    # the flush is finished (it is bounded by the queue) and the interrupt noted.
+    while True:
+        try:
+            flush()
+        except KeyboardInterrupt:
+            report.interrupted = True
+            continue
+        except OmpError as exc:
+            raise _stopped(source, report, exc) from exc
+        return
+
+
+def _stopped(source: ImportSource, report: ImportReport, exc: OmpError) -> ImportInterruptedError:
+    return ImportInterruptedError(
+        f"{source.file}: import stopped after {report.accepted} accepted points: {exc}"
+    )
