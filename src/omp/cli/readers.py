@@ -20,6 +20,7 @@ from omp.cli._output import err
 from omp.cli.remote import RemoteReader, live_instance
 from omp.core.errors import HistorianUnavailableError, OmpError
 from omp.core.time import Micros
+from omp.runtime.historian_factory import HistorianPermissionError
 from omp.runtime.instance import INSTANCE_FILE, recorded_model
 from omp.runtime.platform import Platform
 from omp.runtime.query import QueryService
@@ -97,8 +98,23 @@ def open_reader(settings: Settings, *, api: str | None, model: Path | None) -> I
         )
     model_file = model if model is not None else recorded_model(settings.data_dir)
     try:
-        platform = Platform.open(settings, model_file=model_file, with_retention=False)
+        platform = Platform.open(
+            settings, model_file=model_file, with_retention=False, read_only=True
+        )
+    except HistorianPermissionError:
+        raise  # not a lock: the message names the file and the permission
     except HistorianUnavailableError as exc:
         raise HistorianUnavailableError(_locked_message(settings, exc)) from None
     with platform:
+        _note_unknown(platform.unknown_signals, settings)
         yield LocalReader(platform.queries)
+
+
+def _note_unknown(paths: tuple[str, ...], settings: Settings) -> None:
+    if paths:
+        err.print(
+            f"note: {len(paths)} signals of the model were never stored in "
+            f"{settings.historian_target} (e.g. {paths[0]}); they have no data",
+            highlight=False,
+            markup=False,
+        )

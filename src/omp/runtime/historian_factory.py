@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from omp.core.errors import HistorianUnavailableError
@@ -9,6 +12,28 @@ from omp.core.time import Clock, system_clock, to_rfc3339
 from omp.historian.backend import HistorianBackend
 from omp.historian.service import Historian, HistorianStats
 from omp.runtime.settings import HistorianKind, Settings
+
+
+class HistorianPermissionError(HistorianUnavailableError):
+    """This user may not open the historian file or its directory (not a lock)."""
+
+
+def check_access(path: Path, *, access: Callable[[Path, int], bool] = os.access) -> None:
+    """``HistorianPermissionError`` naming the file when DuckDB could not open it read-write.
+
+    DuckDB reports a permission problem like a lock; checking first gives the
+    real reason. The file needs read and write, its directory write (for the WAL).
+    """
+    if path.exists() and not access(path, os.R_OK | os.W_OK):
+        raise HistorianPermissionError(
+            f"cannot open historian file {path}: permission denied "
+            "(this user needs read and write access to it)"
+        )
+    if path.parent.is_dir() and not access(path.parent, os.W_OK | os.X_OK):
+        raise HistorianPermissionError(
+            f"cannot open historian file {path}: permission denied on its directory "
+            f"{path.parent} (this user needs write access there for the write-ahead log)"
+        )
 
 
 def open_backend(settings: Settings) -> HistorianBackend:
@@ -32,6 +57,7 @@ def open_backend(settings: Settings) -> HistorianBackend:
         raise HistorianUnavailableError(
             f"cannot create the data directory {path.parent}: {exc.strerror}"
         ) from None
+    check_access(path)
     return DuckDBBackend.open(path)
 
 

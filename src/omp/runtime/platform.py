@@ -27,6 +27,7 @@ from omp.ingest import Ingest
 from omp.model import Registry, compile_model, load_model
 from omp.runtime.health import Health, Status
 from omp.runtime.historian_factory import historian_counters, open_historian
+from omp.runtime.ids import LookupIds
 from omp.runtime.query import QueryService
 from omp.runtime.retention import RetentionService
 from omp.runtime.settings import Settings
@@ -76,6 +77,8 @@ class Platform:
         self._started: list[Service] = []
         self._running = False
         self._closed = False
+        self.unknown_signals: tuple[str, ...] = ()
+        """Model paths the historian's catalog does not know (read-only platforms only)."""
 
     @classmethod
     def open(
@@ -85,20 +88,27 @@ class Platform:
         model_file: Path,
         clock: Clock = system_clock,
         with_retention: bool = True,
+        read_only: bool = False,
     ) -> Platform:
         """Load and compile the model, open the historian; nothing runs until ``start``.
 
         ``with_retention=False`` leaves out the retention service: one-shot
         commands (query, export, import) never delete data as a side effect.
+        ``read_only=True`` (query, export) also compiles the model against the
+        catalog without adding to it (see ``LookupIds``): signals the historian
+        never stored have no data, listed in ``unknown_signals``; reads write nothing.
 
         Raises ``ModelInvalid`` (every problem), ``ConfigError`` (unreadable
         file) or ``HistorianUnavailableError`` (names the file or URL).
         """
         model = load_model(model_file)  # before the historian: a bad model opens nothing
         historian = open_historian(settings, clock=clock)
+        lookup = None
         try:
             # The historian's catalog hands out the ids, so they survive restarts and edits.
-            registry = compile_model(model, ids=historian)
+            if read_only:
+                lookup = LookupIds(historian.signal_ids())
+            registry = compile_model(model, ids=lookup if lookup is not None else historian)
         except BaseException:
             historian.stop()  # never started: closes the backend
             raise
@@ -109,7 +119,8 @@ class Platform:
             historian=historian,
             clock=clock,
         )
-        if with_retention and settings.has_retention:
+        platform.unknown_signals = lookup.unknown if lookup is not None else ()
+        if with_retention and not read_only and settings.has_retention:
             kinds = {s.path: s.kind.value for s in registry.signals}
             interval = settings.retention_interval
             platform.add_service(RetentionService(historian, kinds=kinds, interval=interval))
