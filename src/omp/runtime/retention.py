@@ -56,12 +56,18 @@ class RetentionService:
         return {"runs": self.runs, "deleted": self.deleted, "failing": self._failing}
 
     def run_once(self) -> None:
-        """One pass; errors are logged (once per failure streak), never raised."""
+        """One pass; any error is logged (once per failure streak), reported as ``failing``
+        in ``health``, and never raised, so the next pass still runs."""
         try:
             self.deleted += self._target.apply_retention(self._kinds)
-        except OmpError as exc:
+        except Exception as exc:  # any failure: the thread must live on to retry
             if not self._failing:
-                log.warning("retention failed (will retry every %.0fs): %s", self._interval_s, exc)
+                log.warning(
+                    "retention failed (will retry every %.0fs): %s",
+                    self._interval_s,
+                    exc,
+                    exc_info=not isinstance(exc, OmpError),  # a bug deserves its traceback
+                )
             self._failing = True
         else:
             if self._failing:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
 
@@ -48,3 +49,40 @@ def test_failures_are_counted_not_raised(caplog: pytest.LogCaptureFixture) -> No
     warnings = [r for r in caplog.records if "retention failed" in r.getMessage()]
     assert len(warnings) == 1  # the first failure of a streak, not every retry
     assert "disk on fire" in warnings[0].getMessage()
+
+
+class BuggyTarget:
+    """Fails its first passes with a non-omp exception (a bug or a driver error)."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.passes = 0
+        self.recovered = threading.Event()
+
+    def apply_retention(self, kinds: Mapping[str, str], *, now: Micros | None = None) -> int:
+        self.passes += 1
+        if self.passes <= self.failures:
+            raise RuntimeError("driver exploded")
+        self.recovered.set()
+        return 1
+
+
+def test_any_exception_keeps_the_thread_alive_and_shows_in_health(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="omp.runtime.retention")
+    target = BuggyTarget(failures=2)
+    service = RetentionService(target, kinds={}, interval=1_000)  # a pass every millisecond
+    service.run_once()
+    assert service.health() == {"runs": 1, "deleted": 0, "failing": True}
+    service.start()
+    try:
+        assert target.recovered.wait(10)  # the thread survived the failure and retried
+    finally:
+        service.stop()
+    assert service.health()["failing"] is False
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("retention failed" in m for m in messages) == 1  # the first failure only
+    assert sum("retention works again" in m for m in messages) == 1  # and the recovery
+    failed = next(r for r in caplog.records if "retention failed" in r.getMessage())
+    assert failed.exc_info is not None  # an unexpected error keeps its traceback in the log
