@@ -64,20 +64,24 @@ def gap_expr(agg: Agg) -> str:
     return GAP_EXPRS.get(agg, "NULL")
 
 
-def gap_range(*, start: int, end: int, every: int) -> tuple[str, str]:
+def gap_range(*, start: int, end: int, every: int, horizon: int | None = None) -> tuple[str, str]:
     """Bounds ``[lo, hi)`` of the empty buckets a chained row's last point covers.
 
     The row has ``bucket`` (``NULL`` for the carry row, the last point before
     ``start``), ``next_bucket`` (the next bucket with points, ``NULL`` when
     none) and ``last_ts``. Its last point is in force from the bucket after
     its own (for the carry row: the bucket holding ``start``) up to the next
-    bucket with points, never at or past ``end``, and only for buckets whose
-    clipped start lies within ``CARRY_LIMIT`` of it. Bucket starts in
-    ``[lo, hi)`` stepping by ``every`` are exactly those buckets.
+    bucket with points, for buckets whose clipped start lies before ``end``
+    and ``horizon`` (``now``: the future is not known) and within
+    ``CARRY_LIMIT`` of it. Bucket starts in ``[lo, hi)`` stepping by
+    ``every`` are exactly those buckets.
     """
     first = int(start) - int(start) % int(every)
+    until = int(end) if horizon is None else min(int(end), int(horizon))
+    if until <= int(start):
+        until = first  # an empty range: no bucket starts (clipped) before ``until``
     lo = f"coalesce(bucket + {int(every)}, {first})"
-    hi = f"least(coalesce(next_bucket, {int(end)}), {int(end)}, last_ts + {int(CARRY_LIMIT) + 1})"
+    hi = f"least(coalesce(next_bucket, {until}), {until}, last_ts + {int(CARRY_LIMIT) + 1})"
     return lo, hi
 
 
@@ -178,6 +182,7 @@ def finalize_chained(
     head: Callable[[str], str],
     cast: Callable[[Agg, str], str],
     expand: Expand,
+    horizon: int | None = None,
 ) -> str:
     """Aggregates from output-bucket partials chained to their previous point.
 
@@ -187,13 +192,13 @@ def finalize_chained(
     row's bucket). With twa, the empty buckets a last point still covers get a
     row of their own (``GAP_EXPRS``). ``head(column)`` starts a select of
     ``signal_id`` and ``column`` as ``bucket``; ``cast(agg, expr)`` names and
-    types one aggregate column.
+    types one aggregate column. Empty buckets start before ``horizon`` (``now``).
     """
     exprs = final_exprs(start=start, end=end, every=every)
     select = ", ".join(cast(a, exprs[a]) for a in aggs)
     body = f"{head('bucket')}, {select} FROM x WHERE NOT is_carry"
     if Agg.TWA in aggs:
-        lo, hi = gap_range(start=start, end=end, every=every)
+        lo, hi = gap_range(start=start, end=end, every=every, horizon=horizon)
         gaps = ", ".join(cast(a, gap_expr(a)) for a in aggs)
         body += f" UNION ALL {head('gap')}, {gaps} FROM ({expand('x', lo, hi, every)}) g"
     return f"WITH x AS ({chained}) {body} ORDER BY signal_id, bucket"

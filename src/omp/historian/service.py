@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Self
 
@@ -226,7 +226,12 @@ class Historian:
         return self._backend.latest(signal_ids)
 
     def aggregate(self, query: AggregateQuery) -> pa.Table:
-        """Time-bucket aggregates, from the tier the planner picks (or ``query.tier``)."""
+        """Time-bucket aggregates, from the tier the planner picks (or ``query.tier``).
+
+        A query without ``now`` gets the clock's: twa lists no empty bucket in the future.
+        """
+        if query.now is None:
+            query = replace(query, now=self._clock())
         return self._backend.aggregate(query, choose_tier(query))
 
     def plan(self, query: AggregateQuery) -> Tier:

@@ -14,7 +14,8 @@ Semantics every backend must honour (the conformance suite in
   ``max``, ``count``, ``sum``, ``first``, ``last``, ``stddev``, ``increase``)
   appear for buckets holding at least one point in ``[start, end)``. ``twa``
   also appears for every bucket without a point that has a carried-in value
-  (the value holds, so twa is that value); in such a row ``count`` and
+  and starts (clipped to ``start``) before ``min(end, now)``: the value holds,
+  so twa is that value. In such a row ``count`` and
   ``increase`` are 0 and the other point aggregates null. Time in state
   appears for every bucket of ``[start, min(end, now))`` in which a state is
   in force, with or without a point in it.
@@ -112,6 +113,10 @@ class AggregateQuery:
     aggs: tuple[Agg, ...]
     tier: Tier | None = None
     """Force a tier (``Tier.RAW`` to bypass rollups); ``None`` lets the planner choose."""
+    now: Micros | None = None
+    """twa lists buckets without points only where they start before ``now`` (the future
+    is not known); ``None`` bounds them by ``end`` alone. ``Historian.aggregate`` fills
+    it from its clock when left ``None``."""
 
 
 @dataclass(frozen=True, slots=True)

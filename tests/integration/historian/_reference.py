@@ -37,13 +37,19 @@ def _buckets(start: int, end: int, every: int) -> range:
 
 
 def aggregate(
-    series: Mapping[int, Series], *, start: int, end: int, every: int, aggs: Sequence[Agg]
+    series: Mapping[int, Series],
+    *,
+    start: int,
+    end: int,
+    every: int,
+    aggs: Sequence[Agg],
+    now: int | None = None,
 ) -> dict[tuple[int, int], dict[Agg, float | None]]:
     """``(signal_id, bucket) -> {agg: value}``.
 
     Buckets holding a point in ``[start, end)``; with twa also the buckets
-    without one that have a carried-in value: twa is that value, count and
-    increase 0, the other aggregates ``None``.
+    without one, starting (clipped) before ``now``, that have a carried-in
+    value: twa is that value, count and increase 0, the other aggregates ``None``.
     """
     out: dict[tuple[int, int], dict[Agg, float | None]] = {}
     for sid, points in series.items():
@@ -56,9 +62,10 @@ def aggregate(
             es, ee = max(bucket, start), min(bucket + every, end)
             carry = _carry(points, times, es)
             out[(sid, bucket)] = {a: _one(a, chunks[bucket], carry, es, ee) for a in aggs}
-        if Agg.TWA not in aggs:
+        limit = end if now is None else min(end, now)
+        if Agg.TWA not in aggs or limit <= start:
             continue
-        for bucket in _buckets(start, end, every):
+        for bucket in _buckets(start, limit, every):
             carry = _carry(points, times, max(bucket, start))
             if bucket not in chunks and carry is not None:
                 out[(sid, bucket)] = {a: _gap(a, carry[1]) for a in aggs}

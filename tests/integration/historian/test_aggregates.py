@@ -107,6 +107,16 @@ def test_twa_gap_buckets_stop_at_the_carry_limit(backend: HistorianBackend) -> N
     assert {r["twa"] for r in got.values()} == {2.5}
 
 
+def test_twa_gap_buckets_stop_at_now(backend: HistorianBackend) -> None:
+    (a,) = ids(backend, "a")
+    write_points(backend, [a], [T0 + 30 * S], [3.0])
+    for now, buckets in [(T0 + 3 * M + 1, 4), (T0 + 3 * M, 3), (T0 - M, 1), (None, 6)]:
+        q = AggregateQuery((a,), T0, T0 + 6 * M, M, (Agg.TWA, Agg.COUNT), now=now)
+        for tier in (Tier.RAW, Tier.MINUTE):
+            got = _by_bucket(backend, q, tier)
+            assert sorted(b for _, b in got) == [T0 + i * M for i in range(buckets)], (now, tier)
+
+
 def test_twa_before_the_first_point_ever_is_absent(backend: HistorianBackend) -> None:
     (a,) = ids(backend, "a")
     write_points(backend, [a], [T0 + 3 * M], [1.0])

@@ -62,7 +62,9 @@ def _ingest(
 def _check_aggregates(
     backend: HistorianBackend, series: dict[int, list[tuple[int, float]]], q: AggregateQuery
 ) -> None:
-    want = _reference.aggregate(series, start=q.start, end=q.end, every=q.every, aggs=ALL)
+    want = _reference.aggregate(
+        series, start=q.start, end=q.end, every=q.every, aggs=ALL, now=q.now
+    )
     for tier in Tier:
         if tier is not Tier.RAW and q.every % tier.width:
             continue
@@ -92,8 +94,10 @@ def test_random_scenarios_match_the_reference(backend_factory: BackendFactory, s
             every = rng.choice([M, 2 * M, 15 * M, H, 3 * H, 24 * H])
             start = T0 - span // 4 + rng.randrange(-3, span // grid) * grid + rng.choice([0, 1, -1])
             end = start + rng.randrange(1, span // grid + 5) * grid + rng.choice([0, 1])
-            _check_aggregates(backend, series, AggregateQuery(tuple(sids), start, end, every, ALL))
             now = start + rng.randrange(0, 2 * (end - start) + 1)
+            twa_now = rng.choice([None, now])
+            q = AggregateQuery(tuple(sids), start, end, every, ALL, now=twa_now)
+            _check_aggregates(backend, series, q)
             want = _reference.state_durations(series, start=start, end=end, every=every, now=now)
             table = backend.state_durations(StateQuery(tuple(sids), start, end, every, now=now))
             got = {

@@ -42,6 +42,7 @@ class FakeBackend:
         self.written = threading.Event()
         self.threads: list[str] = []
         self.tiers: list[Tier] = []
+        self.aggregate_queries: list[AggregateQuery] = []
         self.deletes: list[tuple[Tier, list[tuple[Micros, list[int]]]]] = []
         self.ids: dict[str, int] = {}
         self.closed = False
@@ -81,6 +82,7 @@ class FakeBackend:
 
     def aggregate(self, query: AggregateQuery, tier: Tier) -> pa.Table:
         self.tiers.append(tier)
+        self.aggregate_queries.append(query)
         return pa.table({"bucket": [query.start]})
 
     def state_durations(self, query: StateQuery) -> pa.Table:

@@ -174,6 +174,14 @@ def test_aggregate_goes_through_the_planner(historian: Historian, backend: FakeB
     assert backend.tiers == [Tier.HOUR, Tier.RAW, Tier.RAW]
 
 
+def test_aggregate_without_now_gets_the_clocks(
+    historian: Historian, backend: FakeBackend, clock: FakeClock
+) -> None:
+    historian.aggregate(AggregateQuery((1,), 0, 60_000_000, 60_000_000, (Agg.TWA,)))
+    historian.aggregate(AggregateQuery((1,), 0, 60_000_000, 60_000_000, (Agg.TWA,), now=7))
+    assert [q.now for q in backend.aggregate_queries] == [clock.now, 7]
+
+
 def test_retention_maps_signals_to_cutoffs_on_the_writer(
     backend: FakeBackend, clock: FakeClock
 ) -> None:

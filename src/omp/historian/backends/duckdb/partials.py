@@ -87,6 +87,7 @@ def finalize(
     start: int,
     end: int,
     every: int,
+    now: int | None = None,
 ) -> str:
     """Aggregates per ``(signal_id, bucket)`` from output-bucket partials.
 
@@ -115,6 +116,7 @@ def finalize(
         head=_head,
         cast=_cast,
         expand=expand,
+        horizon=now,
     )
 
 

@@ -93,7 +93,13 @@ def aggregate_sql(names: Names, query: AggregateQuery, tier: Tier) -> str:
 
 def _finalize(query: AggregateQuery, partials: str, carry: str | None) -> str:
     return finalize(
-        partials, carry, aggs=query.aggs, start=query.start, end=query.end, every=query.every
+        partials,
+        carry,
+        aggs=query.aggs,
+        start=query.start,
+        end=query.end,
+        every=query.every,
+        now=query.now,
     )
 
 

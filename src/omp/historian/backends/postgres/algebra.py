@@ -107,6 +107,7 @@ def finalize(
     start: int,
     end: int,
     every: int,
+    now: int | None = None,
 ) -> str:
     """Aggregates per ``(signal_id, bucket)`` from output-bucket partials.
 
@@ -141,6 +142,7 @@ def finalize(
         head=_head,
         cast=_cast,
         expand=expand,
+        horizon=now,
     )
 
 
