@@ -3,12 +3,15 @@
 Results go to stdout, messages and progress to stderr, so
 ``omp query ... --format csv > file`` stays clean. An expected error
 (``OmpError``) prints one line naming the culprit and exits non-zero; only a
-bug shows a traceback.
+bug shows a traceback. A closed stdout (``| head``) ends the command quietly
+with 141, as ``cat`` or ``yes`` would end.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -22,6 +25,8 @@ R = TypeVar("R")
 
 EXIT_FAILED = 1
 """The command failed and changed nothing (bad model, bad file, unreachable historian)."""
+EXIT_BROKEN_PIPE = 141
+"""stdout's reader went away (``omp query ... | head``): 128 + SIGPIPE, quietly, like Unix tools."""
 EXIT_PARTIAL = 3
 """An import landed its good rows but rejected some."""
 EXIT_INTERRUPTED = 130
@@ -46,8 +51,21 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except OmpError as exc:
             raise fail(_escape(str(exc))) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
 
     return wrapper
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout at exit; into a closed pipe that prints another error.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a real file (tests): nothing to flush
+        return
 
 
 def _escape(text: str) -> str:

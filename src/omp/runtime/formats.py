@@ -64,12 +64,16 @@ class _TableFile:
     def write(self, table: pa.Table) -> None:
         try:
             self._engine.write_table(self._prepare(table))
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): not an error of ours, the caller decides
         except OSError as exc:  # a full disk mid-export
             raise OmpError(f"cannot write {self._target}: {exc}") from None
 
     def close(self) -> None:
         try:
             self._engine.close()
+        except BrokenPipeError:
+            raise
         except OSError as exc:
             raise OmpError(f"cannot write {self._target}: {exc}") from None
 
