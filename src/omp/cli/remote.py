@@ -25,15 +25,26 @@ PROBE_TIMEOUT_S = 5.0
 
 
 class ApiUnreachableError(OmpError):
-    """No omp instance answers at the URL."""
+    """No omp instance answers at the URL (connection refused, no route, connect timeout)."""
+
+
+class ApiTimeoutError(OmpError):
+    """The instance accepted the request but did not answer within the timeout."""
 
 
 class RemoteReader:
     """Queries a running instance over HTTP; the same answers as a local ``QueryService``."""
 
-    def __init__(self, url: str, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = TIMEOUT_S,
+    ) -> None:
         self.url = url.rstrip("/")
-        self._client = httpx.Client(base_url=self.url, timeout=TIMEOUT_S, transport=transport)
+        self._timeout = timeout
+        self._client = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
 
     def close(self) -> None:
         self._client.close()
@@ -41,6 +52,11 @@ class RemoteReader:
     def _get(self, path: str, params: dict[str, Any]) -> httpx.Response:
         try:
             response = self._client.get(path, params=params)
+        except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:
+            raise ApiTimeoutError(
+                f"the instance at {self.url} did not answer {path} within {self._timeout:g}s "
+                f"(it is up, but the query took too long: narrow the range or the pattern): {exc}"
+            ) from None
         except httpx.TransportError as exc:
             raise ApiUnreachableError(f"no omp instance answers at {self.url}: {exc}") from None
         if response.status_code == 200:
