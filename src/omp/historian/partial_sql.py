@@ -8,9 +8,10 @@ here is an ``int`` or a column name chosen by the backend, never caller text.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from omp.historian.planner import tier_split
-from omp.historian.types import CARRY_LIMIT, Agg
+from omp.historian.types import CARRY_LIMIT, Agg, AggregateQuery
 
 
 def step(prev: str, cur: str) -> str:
@@ -172,33 +173,39 @@ Expand = Callable[[str, str, str, int], str]
 ``gap`` in ``range(lo, hi, every)`` (``lo``/``hi`` are expressions over the row)."""
 
 
-def finalize_chained(
-    chained: str,
-    *,
-    aggs: tuple[Agg, ...],
-    start: int,
-    end: int,
-    every: int,
-    head: Callable[[str], str],
-    cast: Callable[[Agg, str], str],
-    expand: Expand,
-    horizon: int | None = None,
-) -> str:
-    """Aggregates from output-bucket partials chained to their previous point.
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How one SQL dialect spells the parts of the final select that differ."""
 
-    ``chained`` yields each bucket's partial (``is_carry`` false) and each
-    signal's carry row (``is_carry`` true, ``bucket`` null), with ``prev_ts``,
-    ``prev_v`` (the previous row's last point) and ``next_bucket`` (the next
-    row's bucket). With twa, the empty buckets a last point still covers get a
-    row of their own (``GAP_EXPRS``). ``head(column)`` starts a select of
-    ``signal_id`` and ``column`` as ``bucket``; ``cast(agg, expr)`` names and
-    types one aggregate column. Empty buckets start before ``horizon`` (``now``).
+    head: Callable[[str], str]
+    """``head(column)``: the start of a select of ``signal_id`` and ``column`` as ``bucket``."""
+    cast: Callable[[Agg, str], str]
+    """``cast(agg, expr)``: one aggregate column, typed and named."""
+    expand: Expand
+
+
+def finalize_sql(
+    partials: str, chained: str | None, query: AggregateQuery, dialect: Dialect
+) -> str:
+    """Aggregates per ``(signal_id, bucket)`` from output-bucket partials.
+
+    Without the carried-in value (``chained`` is ``None``) each bucket's
+    partial alone answers. Otherwise ``chained`` yields each bucket's partial
+    (``is_carry`` false) and each signal's carry row (``is_carry`` true,
+    ``bucket`` null: the last point before ``start``), ordered per signal by
+    ``last_ts``, with ``prev_ts``/``prev_v`` (the previous row's last point)
+    and ``next_bucket`` (the next row's bucket). With twa, the empty buckets a
+    last point still covers get a row of their own (``GAP_EXPRS``), starting
+    before ``min(end, now)``.
     """
-    exprs = final_exprs(start=start, end=end, every=every)
-    select = ", ".join(cast(a, exprs[a]) for a in aggs)
-    body = f"{head('bucket')}, {select} FROM x WHERE NOT is_carry"
-    if Agg.TWA in aggs:
-        lo, hi = gap_range(start=start, end=end, every=every, horizon=horizon)
-        gaps = ", ".join(cast(a, gap_expr(a)) for a in aggs)
-        body += f" UNION ALL {head('gap')}, {gaps} FROM ({expand('x', lo, hi, every)}) g"
+    exprs = final_exprs(start=query.start, end=query.end, every=query.every)
+    select = ", ".join(dialect.cast(a, exprs[a]) for a in query.aggs)
+    if chained is None:
+        return f"{dialect.head('bucket')}, {select} FROM ({partials}) p ORDER BY signal_id, bucket"
+    body = f"{dialect.head('bucket')}, {select} FROM x WHERE NOT is_carry"
+    if Agg.TWA in query.aggs:
+        lo, hi = gap_range(start=query.start, end=query.end, every=query.every, horizon=query.now)
+        gaps = ", ".join(dialect.cast(a, gap_expr(a)) for a in query.aggs)
+        expanded = dialect.expand("x", lo, hi, query.every)
+        body += f" UNION ALL {dialect.head('gap')}, {gaps} FROM ({expanded}) g"
     return f"WITH x AS ({chained}) {body} ORDER BY signal_id, bucket"

@@ -64,24 +64,12 @@ def aggregate_sql(query: AggregateQuery, tier: Tier) -> str:
     if tier is not Tier.RAW:
         partials = _rollup_partials(query, tier, ids)
         if partials is not None:
-            return _finalize(query, partials, carry)
+            return finalize(partials, carry, query)
     if carry is None:
         return _direct(query, ids)
     fields = fields_for(query.aggs)
     partials = raw_partials(raw_source(ids, query.start, query.end), query.every, fields)
-    return _finalize(query, partials, carry)
-
-
-def _finalize(query: AggregateQuery, partials: str, carry: str | None) -> str:
-    return finalize(
-        partials,
-        carry,
-        aggs=query.aggs,
-        start=query.start,
-        end=query.end,
-        every=query.every,
-        now=query.now,
-    )
+    return finalize(partials, carry, query)
 
 
 def _direct(query: AggregateQuery, ids: str) -> str:

@@ -18,9 +18,9 @@ SQL here is an ``int`` or a name chosen by this module, never user text.
 
 from __future__ import annotations
 
-from omp.historian.partial_sql import final_exprs, finalize_chained, merge_sql, step
+from omp.historian.partial_sql import Dialect, finalize_sql, merge_sql, step
 from omp.historian.partials import CHAINED
-from omp.historian.types import Agg
+from omp.historian.types import Agg, AggregateQuery
 
 
 def bucket_of(column: str, width: int) -> str:
@@ -79,45 +79,23 @@ def merge_partials(segments: str, width: int, fields: tuple[str, ...]) -> str:
     return merge_sql(segments, width=width, fields=fields, grp=grp, dialect=dialect, linked=CHAINED)
 
 
-def finalize(
-    partials: str,
-    carry: str | None,
-    *,
-    aggs: tuple[Agg, ...],
-    start: int,
-    end: int,
-    every: int,
-    now: int | None = None,
-) -> str:
-    """Aggregates per ``(signal_id, bucket)`` from output-bucket partials.
+def finalize(partials: str, carry: str | None, query: AggregateQuery) -> str:
+    """Aggregates per ``(signal_id, bucket)`` from output-bucket partials of ``query``.
 
     ``carry`` yields ``signal_id, last_ts, last_v``: the last point before
-    ``start`` (it is chained before the first bucket). Needed only for twa and
-    increase; each bucket's carried-in value is the previous bucket's last
-    point, or the carry row, if it lies within ``CARRY_LIMIT``.
+    ``start``, chained before the first bucket. Needed only for twa and
+    increase; see ``omp.historian.partial_sql.finalize_sql``.
     """
-    if carry is None:
-        exprs = final_exprs(start=start, end=end, every=every)
-        select = ", ".join(_cast(a, exprs[a]) for a in aggs)
-        return f"{_head('bucket')}, {select} FROM ({partials}) p ORDER BY signal_id, bucket"
-    chained = (
-        "SELECT *, lag(last_ts) OVER w AS prev_ts, lag(last_v) OVER w AS prev_v,"
-        " lead(bucket) OVER w AS next_bucket FROM ("
-        f"SELECT *, false AS is_carry FROM ({partials}) p "
-        f"UNION ALL BY NAME SELECT *, true AS is_carry FROM ({carry}) c"
-        ") u WINDOW w AS (PARTITION BY signal_id ORDER BY last_ts)"
-    )
-    return finalize_chained(
-        chained,
-        aggs=aggs,
-        start=start,
-        end=end,
-        every=every,
-        head=_head,
-        cast=_cast,
-        expand=expand,
-        horizon=now,
-    )
+    chained = None
+    if carry is not None:
+        chained = (
+            "SELECT *, lag(last_ts) OVER w AS prev_ts, lag(last_v) OVER w AS prev_v,"
+            " lead(bucket) OVER w AS next_bucket FROM ("
+            f"SELECT *, false AS is_carry FROM ({partials}) p "
+            f"UNION ALL BY NAME SELECT *, true AS is_carry FROM ({carry}) c"
+            ") u WINDOW w AS (PARTITION BY signal_id ORDER BY last_ts)"
+        )
+    return finalize_sql(partials, chained, query, DIALECT)
 
 
 def _head(bucket: str) -> str:
@@ -131,3 +109,6 @@ def _cast(agg: Agg, expr: str) -> str:
 def expand(source: str, lo: str, hi: str, every: int) -> str:
     """Each row of ``source`` once per ``gap`` in ``range(lo, hi, every)`` (none if empty)."""
     return f"SELECT *, unnest(range({lo}, {hi}, {int(every)})) AS gap FROM {source}"
+
+
+DIALECT = Dialect(head=_head, cast=_cast, expand=expand)

@@ -83,24 +83,12 @@ def aggregate_sql(names: Names, query: AggregateQuery, tier: Tier) -> str:
     if tier is not Tier.RAW:
         partials = _rollup_partials(names, query, tier, ids)
         if partials is not None:
-            return _finalize(query, partials, carry)
+            return finalize(partials, carry, query)
     if not needs_chain(query.aggs):
         return _direct(names, query, ids)
     fields = pg_fields_for(query.aggs)
     source = raw_source(names, ids, query.start, query.end)
-    return _finalize(query, raw_partials(source, query.every, fields), carry)
-
-
-def _finalize(query: AggregateQuery, partials: str, carry: str | None) -> str:
-    return finalize(
-        partials,
-        carry,
-        aggs=query.aggs,
-        start=query.start,
-        end=query.end,
-        every=query.every,
-        now=query.now,
-    )
+    return finalize(raw_partials(source, query.every, fields), carry, query)
 
 
 def _direct(names: Names, query: AggregateQuery, ids: str) -> str:

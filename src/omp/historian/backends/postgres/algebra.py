@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from omp.historian.backends.postgres.sqltext import us
-from omp.historian.partial_sql import final_exprs, finalize_chained, merge_sql, step
+from omp.historian.partial_sql import Dialect, finalize_sql, merge_sql, step
 from omp.historian.partials import CHAINED, fields_for
-from omp.historian.types import Agg
+from omp.historian.types import Agg, AggregateQuery
 
 # PostgreSQL has no arg_min: first_v and last_v are picked by each point's
 # neighbours (a window), so they chain like integ and inc and need the ends.
@@ -99,51 +99,29 @@ def merge_partials(segments: str, width: int, fields: tuple[str, ...]) -> str:
     return merge_sql(segments, width=w, fields=fields, grp=grp, dialect=dialect, linked=_CHAIN)
 
 
-def finalize(
-    partials: str,
-    carry: str | None,
-    *,
-    aggs: tuple[Agg, ...],
-    start: int,
-    end: int,
-    every: int,
-    now: int | None = None,
-) -> str:
-    """Aggregates per ``(signal_id, bucket)`` from output-bucket partials.
+def finalize(partials: str, carry: str | None, query: AggregateQuery) -> str:
+    """Aggregates per ``(signal_id, bucket)`` from output-bucket partials of ``query``.
 
     ``carry`` yields ``signal_id, last_ts, last_v``: the last point before
-    ``start``. Each bucket's carried-in value is the previous bucket's last
-    point, or the carry row, if it lies within ``CARRY_LIMIT`` of the bucket's
-    clipped start. Needed only for twa and increase.
+    ``start``, chained before the first bucket. Needed only for twa and
+    increase; see ``omp.historian.partial_sql.finalize_sql``.
     """
-    if carry is None:
-        exprs = final_exprs(start=start, end=end, every=every)
-        select = ", ".join(_cast(a, exprs[a]) for a in aggs)
-        return f"{_head('bucket')}, {select} FROM ({partials}) p ORDER BY signal_id, bucket"
-    fields = pg_fields_for(aggs)
-    columns = ", ".join(["signal_id", "bucket", *fields])
-    carry_columns = ", ".join(
-        ["signal_id", "NULL::int8 AS bucket"]
-        + [f if f in ("last_ts", "last_v") else f"NULL AS {f}" for f in fields]
-    )
-    chained = (
-        "SELECT *, lag(last_ts) OVER w AS prev_ts, lag(last_v) OVER w AS prev_v,"
-        " lead(bucket) OVER w AS next_bucket FROM ("
-        f"SELECT {columns}, false AS is_carry FROM ({partials}) p"
-        f" UNION ALL SELECT {carry_columns}, true AS is_carry FROM ({carry}) c"
-        ") u WINDOW w AS (PARTITION BY signal_id ORDER BY last_ts)"
-    )
-    return finalize_chained(
-        chained,
-        aggs=aggs,
-        start=start,
-        end=end,
-        every=every,
-        head=_head,
-        cast=_cast,
-        expand=expand,
-        horizon=now,
-    )
+    chained = None
+    if carry is not None:
+        fields = pg_fields_for(query.aggs)
+        columns = ", ".join(["signal_id", "bucket", *fields])
+        carry_columns = ", ".join(
+            ["signal_id", "NULL::int8 AS bucket"]
+            + [f if f in ("last_ts", "last_v") else f"NULL AS {f}" for f in fields]
+        )
+        chained = (
+            "SELECT *, lag(last_ts) OVER w AS prev_ts, lag(last_v) OVER w AS prev_v,"
+            " lead(bucket) OVER w AS next_bucket FROM ("
+            f"SELECT {columns}, false AS is_carry FROM ({partials}) p"
+            f" UNION ALL SELECT {carry_columns}, true AS is_carry FROM ({carry}) c"
+            ") u WINDOW w AS (PARTITION BY signal_id ORDER BY last_ts)"
+        )
+    return finalize_sql(partials, chained, query, DIALECT)
 
 
 def _head(bucket: str) -> str:
@@ -160,3 +138,6 @@ def expand(source: str, lo: str, hi: str, every: int) -> str:
         f"SELECT s.*, g.gap FROM {source} s CROSS JOIN LATERAL"
         f" generate_series(({lo})::int8, ({hi})::int8 - 1, {int(every)}::int8) AS g(gap)"
     )
+
+
+DIALECT = Dialect(head=_head, cast=_cast, expand=expand)
