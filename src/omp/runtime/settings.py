@@ -241,6 +241,14 @@ def _config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
     return default if default.is_file() else None
 
 
+FLAGS: dict[str, str] = {
+    "data_dir": "--data-dir",
+    "historian_url": "--historian",
+    "api_port": "--api-port",
+}
+"""The command-line option of each setting that has one, for messages."""
+
+
 def load_settings(
     *,
     config_file: Path | None = None,
@@ -250,18 +258,27 @@ def load_settings(
     """Merge defaults, the TOML file, the environment and ``overrides`` (CLI flags).
 
     ``None`` values in ``overrides`` mean "flag not given". Raises ``ConfigError``
-    naming the source and the setting at fault.
+    naming, per problem, where the bad value came from (the file, the
+    environment variable or the command-line option) and the setting at fault.
     """
     environ = os.environ if env is None else env
     path = _config_file(config_file, environ)
     merged: dict[str, Any] = _read_toml(path) if path is not None else {}
-    merged.update({field: environ[var] for var, field in ENV_VARS.items() if environ.get(var)})
-    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    sources = {name: str(path) for name in merged}
+    from_env = {field: var for var, field in ENV_VARS.items() if environ.get(var)}
+    merged.update({field: environ[var] for field, var in from_env.items()})
+    sources.update({field: f"environment variable {var}" for field, var in from_env.items()})
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    merged.update(flags)
+    sources.update({name: f"command-line option {FLAGS.get(name, name)}" for name in flags})
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
-        source = str(path) if path is not None else "settings"
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{source}: {problems}") from None
+        fallback = str(path) if path is not None else "settings"
+        raise ConfigError("; ".join(_problem(e, sources, fallback) for e in exc.errors())) from None
+
+
+def _problem(error: Any, sources: Mapping[str, str], fallback: str) -> str:
+    loc = [str(part) for part in error["loc"]]
+    source = sources.get(loc[0], fallback) if loc else fallback
+    return f"{source}: {'.'.join(loc)}: {error['msg']}"

@@ -136,3 +136,37 @@ def test_redact_url_leaves_passwordless_urls_alone() -> None:
     assert redact_url("postgresql://postgres@127.0.0.1:5432/test") == (
         "postgresql://postgres@127.0.0.1:5432/test"
     )
+
+
+def test_a_bad_environment_variable_is_named_not_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "omp.toml"
+    config.write_text('data_dir = "/srv/omp"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(config_file=config, env={"OMP_API_PORT": "abc"})
+    message = str(info.value)
+    assert message.startswith("environment variable OMP_API_PORT: api_port:")
+    assert str(config) not in message
+
+
+def test_a_bad_flag_is_named_not_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "omp.toml"
+    config.write_text("api_port = 8000\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(config_file=config, env={}, overrides={"api_port": 70000})
+    message = str(info.value)
+    assert message.startswith("command-line option --api-port: api_port:")
+    assert str(config) not in message
+
+
+def test_each_problem_names_its_own_source(tmp_path: Path) -> None:
+    config = tmp_path / "omp.toml"
+    config.write_text("api_prot = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(config_file=config, env={"OMP_QUEUE_SIZE": "-1"})
+    problems = str(info.value).split("; ")
+    assert sorted(problems) == sorted(
+        [
+            f"{config}: api_prot: Extra inputs are not permitted",
+            "environment variable OMP_QUEUE_SIZE: queue_size: Input should be greater than 0",
+        ]
+    )
