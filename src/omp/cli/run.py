@@ -98,7 +98,8 @@ def run(
     )
     _refuse_second_instance(settings)
     platform = Platform.open(settings, model_file=model_file)
-    api = ApiServer(create_app(platform), host=settings.api_host, port=settings.api_port)
+    app = create_app(platform, host=settings.api_host)
+    api = ApiServer(app, host=settings.api_host, port=settings.api_port)
     platform.add_service(api)
     with _stop_signals() as stop, platform:
         info = InstanceInfo(

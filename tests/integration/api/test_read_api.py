@@ -226,3 +226,14 @@ def test_a_bound_out_of_range_is_a_400_naming_the_parameter(client: httpx.Client
     response = client.get("/query", params={"pattern": "acme/**", "from": "-9999999999999d"})
     assert response.status_code == 400
     assert response.json()["detail"].startswith("from '-9999999999999d' is before 1970")
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8476", "10.0.0.5"])
+def test_a_foreign_host_header_is_refused(client: httpx.Client, host: str) -> None:
+    response = client.get("/health", headers={"Host": host})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8476", "localhost", "LOCALHOST:1", "[::1]:8476"])
+def test_loopback_host_headers_are_served(client: httpx.Client, host: str) -> None:
+    assert client.get("/health", headers={"Host": host}).status_code == 200
