@@ -7,8 +7,11 @@ but rejected some.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+import omp
 from omp.cli import _output, check, importing, query, run, signals
 
 app = typer.Typer(
@@ -18,6 +21,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        _output.out.print(f"omp {omp.__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Open Manufacturing Platform: connect, standardise, collect and analyse shop-floor data."""
+
+
 app.command("check")(check.check)
 app.command("signals")(signals.signals)
 app.command("run")(run.run)

@@ -152,3 +152,18 @@ def test_a_query_bound_out_of_range_is_one_line_naming_the_argument(tmp_path: Pa
     assert result.exit_code == 1
     assert "--from '-9999999999999d' is before 1970" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_version_prints_the_package_version() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"omp {version('omp')}\n"
+
+
+def test_bootstrap_asks_the_cli_for_its_version() -> None:
+    # scripts/bootstrap reports `omp --version`; the option it calls must exist.
+    script = (EXAMPLES.parent / "scripts" / "bootstrap").read_text()
+    assert "omp --version" in script
+    assert runner.invoke(app, ["--version"]).exit_code == 0
