@@ -89,3 +89,32 @@ def test_wide_rows_melt_into_points_and_skip_empty_cells() -> None:
     assert chunk.value.to_pylist() == ["1", "4"]
     assert chunk.position.tolist() == [2, 3]
     assert chunk.source_rows == 2
+
+
+def test_fractions_beyond_microseconds_are_cut_to_six_digits() -> None:
+    checker = _checker(3)
+    column = pa.array(
+        ["2026-01-01T00:00:00.1234567Z", "2026-01-01T00:00:00.9999999+00:00", "2026-01-01T00:00Z"]
+    )
+    ts = decode_ts(column, checker)
+    base = parse_rfc3339("2026-01-01T00:00:00Z")
+    assert ts.tolist() == [base + 123_456, base + 999_999, base]
+    assert checker.good.all()
+
+
+def test_a_few_bad_cells_in_a_large_chunk_are_found_and_the_rest_parse() -> None:
+    n = 10_000
+    base = parse_rfc3339("2026-01-01T00:00:00Z")
+    cells = [f"2026-01-01T00:00:00.{i:06d}1Z" for i in range(n)]  # 7 digits throughout
+    bad_rows = [0, 4_097, n - 1]
+    for row in bad_rows:
+        cells[row] = "2026-02-30T00:00:00Z"  # zoned and shaped, yet no such day
+    cells[17] = "2026-01-01T00:00:00"  # naive
+    checker = _checker(n)
+    ts = decode_ts(pa.array(cells), checker)
+    reasons = _reasons(checker)
+    assert [i for i, r in enumerate(reasons) if r == "malformed"] == bad_rows
+    assert [i for i, r in enumerate(reasons) if r == "naive_timestamp"] == [17]
+    good = [i for i in range(n) if reasons[i] is None]
+    assert len(good) == n - 4
+    assert all(ts[i] == base + i for i in good)
