@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -18,6 +19,7 @@ from omp.runtime.importing import (
     import_source,
     open_source,
 )
+from omp.runtime.importing.csvlines import record_lines
 from tests.unit.runtime.conftest import MILL, RecordingHistorian
 
 TEMP = f"{MILL}/spindle_temp"
@@ -86,3 +88,70 @@ def test_parquet_dictionary_paths_and_zoned_timestamps_are_accepted(
     pq.write_table(pa.table({"path": paths, "ts": ts, "value": [3]}), path)
     report, _ = _import(path, registry)
     assert (report.accepted, report.rejected_total) == (1, 0)
+
+
+def test_positions_are_file_lines_after_cells_that_span_lines(
+    tmp_path: Path, registry: Registry
+) -> None:
+    path = tmp_path / "multiline.csv"
+    path.write_text(
+        "path,ts,value\n"
+        f"{TEMP},2026-01-01T00:00:00Z,1\n"  # line 2
+        f'{MILL}/current_order,2026-01-01T00:00:01Z,"PO\n4711"\n'  # lines 3-4
+        f"{TEMP},2026-01-01T00:00:02Z\n"  # line 5: too few cells
+        f"{TEMP},2026-01-01T00:00:03,4\n"  # line 6: naive
+        f'{TEMP},"2026-01-01\n",5,6\n'  # lines 7-8: too many cells
+        f"{TEMP},2026-01-01T00:00:05,7\n"  # line 9: naive
+    )
+    report, _ = _import(path, registry)
+    assert report.accepted == 2
+    assert [(bad.position, bad.reason.value) for bad in report.examples] == [
+        (5, "malformed"),
+        (6, "naive_timestamp"),
+        (7, "malformed"),
+        (9, "naive_timestamp"),
+    ]
+
+
+def test_record_lines_hold_across_read_blocks(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text('a,b\n1,"x\ny"\n2,"""q""\n\nz"\n3,4\n')
+    for block_bytes in (1, 3, 7, 1 << 20):
+        lines = record_lines(path, block_bytes=block_bytes)
+        assert lines.of(np.array([1, 2, 3, 4])).tolist() == [1, 2, 4, 7], block_bytes
+
+
+class RecordingRejects:
+    def __init__(self) -> None:
+        self.tables: list[pa.Table] = []
+
+    def write(self, table: pa.Table) -> None:
+        self.tables.append(table)
+
+
+def test_the_rejects_file_is_in_file_order(tmp_path: Path, registry: Registry) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "path,ts,value\n"
+        f"{TEMP},2026-01-01T00:00:00Z,nan\n"  # 2: rejected by ingest (not finite)
+        f"{TEMP},2026-01-01T00:00:01,1\n"  # 3: rejected by the decoder (naive)
+        f"{TEMP},2026-01-01T00:00:02Z\n"  # 4: malformed record
+        f"{MILL}/nope,2026-01-01T00:00:03Z,1\n"  # 5: unknown signal (ingest)
+        f"{TEMP},yesterday,1\n"  # 6: decoder
+        f"{TEMP},2026-01-01T00:00:05Z,1,2\n"  # 7: malformed record
+    )
+    historian = RecordingHistorian()
+    ingest = Ingest(registry, historian=historian, bus=Bus())
+    rejects = RecordingRejects()
+    import_source(
+        open_source(path),
+        signals=SignalTable(ids=registry.ids, text_ids=frozenset()),
+        ingest=ingest,
+        flush=historian.flush,
+        rejects=rejects,
+    )
+    written = pa.concat_tables(rejects.tables)
+    assert written.column("line").to_pylist() == [2, 3, 4, 5, 6, 7]
+    assert written.column("reason").to_pylist() == [
+        "not_finite", "naive_timestamp", "malformed", "unknown_signal", "malformed", "malformed",
+    ]  # fmt: skip

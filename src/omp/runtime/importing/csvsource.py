@@ -3,7 +3,8 @@
 All columns are read as text, so no cell can make Arrow fail the whole file;
 the importer decodes and validates cells itself. A record with the wrong
 number of cells is skipped by the parser and reported as malformed by its
-line number.
+line number. Positions are file lines even after quoted cells that span
+lines (see ``csvlines``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from omp.runtime.importing.csvlines import RecordLines, record_lines
 from omp.runtime.importing.source import (
     Chunk,
     ImportFileError,
@@ -45,9 +47,9 @@ def _reader(file: Path, columns: list[str], bad_lines: list[int]) -> pacsv.CSVSt
 
 
 def _line_numbers(start: int, count: int, skipped: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """File line numbers of delivered records ``start .. start+count`` (0-based).
+    """Record numbers of delivered records ``start .. start+count`` (0-based).
 
-    Record ``i`` sits on line ``i + 2`` plus the number of skipped lines before
+    Record ``i`` is record ``i + 2`` plus the number of skipped records before
     it; ``skipped - arange - 2`` is, per skipped line, how many good records
     precede it, which ``searchsorted`` turns into that count.
     """
@@ -63,6 +65,10 @@ class CsvSource:
     columns: list[str]
     total_rows: int
     malformed_positions: npt.NDArray[np.int64]
+    """File lines of records with the wrong number of cells."""
+    skipped_records: npt.NDArray[np.int64]
+    """The same records as Arrow numbers them (record numbers, the header is 1)."""
+    lines: RecordLines
     position_label: str = "line"
 
     @classmethod
@@ -70,23 +76,24 @@ class CsvSource:
         """Check the whole file (header, encoding, record structure) before any import."""
         columns = csv_header(file)
         layout = layout_of(file, columns)
-        bad_lines: list[int] = []
+        bad_records: list[int] = []
         rows = 0
         try:
-            for batch in _reader(file, columns, bad_lines):
+            for batch in _reader(file, columns, bad_records):
                 rows += batch.num_rows
+            lines = record_lines(file)
         except (OSError, pa.ArrowException) as exc:
             raise ImportFileError(f"{file}: cannot be read as CSV: {exc}") from None
-        skipped = np.array(sorted(bad_lines), dtype=np.int64)
-        return cls(file, layout, columns, rows, skipped)
+        skipped = np.array(sorted(bad_records), dtype=np.int64)
+        return cls(file, layout, columns, rows, lines.of(skipped), skipped, lines)
 
     def chunks(self) -> Iterator[Chunk]:
         delivered = 0
         ignored: list[int] = []  # already collected by the checking pass
         try:
             for batch in _reader(self.file, self.columns, ignored):
-                lines = _line_numbers(delivered, batch.num_rows, self.malformed_positions)
+                records = _line_numbers(delivered, batch.num_rows, self.skipped_records)
                 delivered += batch.num_rows
-                yield to_chunk(self.layout, batch, lines)
+                yield to_chunk(self.layout, batch, self.lines.of(records))
         except (OSError, pa.ArrowException) as exc:
             raise ImportFileError(f"{self.file}: changed while it was imported: {exc}") from None

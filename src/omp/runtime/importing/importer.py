@@ -146,6 +146,10 @@ class _Run:
         self.signals = signals
         self.ingest = ingest
         self.rejects = rejects
+        self._pending: list[pa.Table] = []
+        """This chunk's rejected rows, written sorted when the chunk is done (file order)."""
+        self._malformed: pa.Table | None = None
+        """Malformed records not yet written: each goes out with the chunk around it."""
         self.schema = rejects_schema(source.position_label)
         self.report = ImportReport(source.file, source.layout, source.position_label)
         malformed = source.malformed_positions
@@ -166,9 +170,17 @@ class _Run:
             reason = pa.array([RejectReason.MALFORMED.value] * count, type=pa.string())
             detail = pa.array([MALFORMED_RECORD] * count, type=pa.string())
             columns = [pa.array(lines), reason, empty, empty, empty, detail]
-            self.rejects.write(pa.table(columns, schema=self.schema))
+            self._malformed = pa.table(columns, schema=self.schema)
 
     def chunk(self, chunk: Chunk) -> None:
+        try:
+            self._decode_and_submit(chunk)
+        finally:  # even when interrupted: what was rejected so far is reported
+            through = int(chunk.position.max()) if len(chunk) else None
+            if through is not None:
+                self.write_rejects(through=through)
+
+    def _decode_and_submit(self, chunk: Chunk) -> None:
         n = len(chunk)
         self.report.points += n
         if n == 0:
@@ -238,7 +250,28 @@ class _Run:
                 _text_of(chunk.value, taken),
                 pa.nulls(len(rows), type=pa.string()),
             ]
-            self.rejects.write(pa.table(columns, schema=self.schema))
+            self._pending.append(pa.table(columns, schema=self.schema))
+
+    def write_rejects(self, *, through: int | None) -> None:
+        """Write the pending rejects, and malformed records up to ``through`` (all if None),
+        in file order."""
+        if self.rejects is None:
+            return
+        tables, self._pending = self._pending, []
+        if self._malformed is not None:
+            position = self._malformed.column(0)
+            if through is None:
+                tables.append(self._malformed)
+                self._malformed = None
+            else:
+                due = pc.less_equal(position, through)
+                tables.append(self._malformed.filter(due))
+                self._malformed = self._malformed.filter(pc.invert(due))
+        tables = [table for table in tables if table.num_rows]
+        if tables:
+            merged = pa.concat_tables(tables)
+            order = pc.sort_indices(merged, sort_keys=[(self.schema.names[0], "ascending")])
+            self.rejects.write(merged.take(order))
 
 
 def import_source(
@@ -282,6 +315,8 @@ def import_source(
             run.report.unsure_through = current
     except OmpError as exc:
         raise _stopped(source, run.report, exc) from exc
+    if not run.report.interrupted:
+        run.write_rejects(through=None)  # malformed records after the last good one
     _flush_through_interrupts(flush, source, run.report)
     run.report.examples.sort(key=lambda bad: bad.position)
     return run.report
