@@ -13,16 +13,19 @@ and two writers would race on rollups); stop the instance first.
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.table import Table
 
 from omp.cli._output import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PARTIAL, err, fail, guarded
@@ -71,6 +74,9 @@ def _rejects_writer(path: Path, source: ImportSource) -> TableWriter:
     return open_writer(fmt, path, rejects_schema(source.position_label))
 
 
+_STOPPING = b"\nstopping after the current chunk (Ctrl-C again to stop at once) ...\n"
+
+
 @contextmanager
 def _first_ctrl_c_stops(stop: threading.Event) -> Iterator[None]:
     """The first Ctrl-C asks the import to stop after the chunk in hand; a second one
@@ -83,7 +89,9 @@ def _first_ctrl_c_stops(stop: threading.Event) -> Iterator[None]:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        err.print("stopping after the current chunk (Ctrl-C again to stop at once) ...")
+        # Raw write: Rich is not safe to re-enter from a signal handler (it may be mid-render).
+        with suppress(OSError, ValueError):
+            os.write(sys.stderr.fileno(), _STOPPING)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
@@ -116,7 +124,7 @@ def _print_interruption(report: ImportReport) -> None:
     where = f"{label} {report.done_through}" if report.done_through else "the start"
     err.print(
         f"[bold red]interrupted:[/] {report.accepted} points landed, "
-        f"every good point up to {where} of {report.file}",
+        f"every good point up to {where} of {escape(str(report.file))}",
         highlight=False,
     )
     if report.unsure_through:

@@ -130,3 +130,23 @@ def test_ctrl_c_during_the_final_flush_still_flushes_and_reports(registry: Regis
     assert report.interrupted
     assert (report.accepted, report.done_through) == (1, 2)
     assert historian.flushes == 1
+
+
+def test_a_stop_asked_during_the_last_chunk_ends_the_import_normally(registry: Registry) -> None:
+    historian = RecordingHistorian()
+    ingest = Ingest(registry, historian=historian, bus=Bus())
+    stop = threading.Event()
+    source = ChunkedSource([_chunk(2, [(TEMP, "1")]), _chunk(3, [(TEMP, "2")])])
+    seen: list[int] = []
+
+    def progress(rows: int) -> None:
+        seen.append(rows)
+        if len(seen) == 2:
+            stop.set()
+
+    report = import_source(
+        source, signals=_signals(registry), ingest=ingest, flush=historian.flush,
+        progress=progress, stop=stop,
+    )  # fmt: skip
+    assert not report.interrupted
+    assert (report.accepted, report.done_through) == (2, 3)

@@ -291,7 +291,7 @@ def import_source(
     Rejected points never stop the import; a failure of the file or the
     historian does, with ``ImportInterruptedError`` saying how far it got.
 
-    A set ``stop`` event (checked between chunks) or a ``KeyboardInterrupt``
+    A set ``stop`` event (checked after each chunk) or a ``KeyboardInterrupt``
     ends the import early: what was accepted is flushed and the report is
     returned with ``interrupted`` set and how far it got (``done_through``,
     ``unsure_through``). Re-running the import is safe: stored points keep
@@ -300,8 +300,10 @@ def import_source(
     run = _Run(source, signals, ingest, rejects)
     current = 0
     try:
-        for chunk in source.chunks():
-            if stop is not None and stop.is_set():
+        for handled, chunk in enumerate(source.chunks()):
+            # Checked once a next chunk exists: the chunk in hand always completes (as the
+            # message promises), and a stop asked during the last chunk ends the import normally.
+            if stop is not None and stop.is_set() and handled:
                 run.report.interrupted = True
                 break
             current = int(chunk.position.max()) if len(chunk) else run.report.done_through
