@@ -24,8 +24,8 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from omp.cli._output import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PARTIAL, err, fail, guarded
