@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from omp.core.batch import PointBatch, TextBatch
 from omp.core.errors import BackpressureError
 from omp.core.events import Event
 from omp.model import Registry, compile_model, parse_model
+from tests.unit.model.conftest import DictIds
 
 MODEL = """
 enterprise: acme
@@ -48,18 +49,6 @@ sites:
                       temp: {address: "input:30001:int16", scale: 0.1}
 """
 PREFIX = "acme/s1/a/l/c/oven_1/"
-
-
-class DictIds:
-    """A SignalIdSource backed by a dict: ids in order of first request."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
-
-    def ensure_ids(self, paths: Sequence[str]) -> Mapping[str, int]:
-        for path in paths:
-            self.ids.setdefault(path, len(self.ids) + 1)
-        return {path: self.ids[path] for path in paths}
 
 
 def make_registry(text: str = MODEL, ids: DictIds | None = None) -> Registry:

@@ -13,7 +13,8 @@ from omp.core.events import Event, EventKind
 from omp.core.rejects import RejectReason
 from omp.ingest import Ingest
 from omp.model import Registry
-from tests.unit.ingest.fakes import MODEL, PREFIX, DictIds, RecordingHistorian, make_registry
+from tests.unit.ingest.fakes import MODEL, PREFIX, RecordingHistorian, make_registry
+from tests.unit.model.conftest import DictIds
 
 NOW = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
 
