@@ -68,6 +68,18 @@ class PointWriter(Protocol):
         ...
 
 
+class StateTracking(Protocol):
+    def track_states(self, signal_ids: Sequence[int]) -> int:
+        """Declare ``signal_ids`` state signals; return how many were not declared before.
+
+        Idempotent and durable. Newly declared signals get per-state rollups
+        built from their raw points now, and kept up to date by every write
+        after, so ``state_durations`` may serve them from a rollup tier
+        (decision 0017). Undeclared signals are always answered from raw.
+        """
+        ...
+
+
 class PointReader(Protocol):
     def read_raw(self, query: RawQuery) -> tuple[pa.Table, Cursor | None]:
         """One page of raw points and the cursor of the next page (``None`` at the end)."""
@@ -104,7 +116,9 @@ class Retention(Protocol):
         ...
 
 
-class HistorianBackend(SignalCatalog, PointWriter, PointReader, EventStore, Retention, Protocol):
+class HistorianBackend(
+    SignalCatalog, PointWriter, StateTracking, PointReader, EventStore, Retention, Protocol
+):
     """A storage engine: everything the service needs, opened and closed as one."""
 
     def close(self) -> None: ...

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from omp.historian.types import ROLLUP_TIERS, AggregateQuery, Tier
+from omp.historian.types import ROLLUP_TIERS, AggregateQuery, StateQuery, Tier
 
 LONG_RANGE_BUCKETS = 24
 """A rollup tier serves a query whose range holds at least this many whole tier buckets.
@@ -62,5 +62,34 @@ def choose_tier(query: AggregateQuery, *, long_range: int = LONG_RANGE_BUCKETS) 
     for tier in sorted(ROLLUP_TIERS, key=lambda t: t.width, reverse=True):
         divides = query.every % tier.width == 0
         if divides and whole_buckets(query.start, query.end, tier.width) >= long_range:
+            return tier
+    return Tier.RAW
+
+
+def choose_state_tier(query: StateQuery, *, long_range: int = LONG_RANGE_BUCKETS) -> Tier:
+    """The tier that serves the tracked signals of a time-in-state query.
+
+    Like ``choose_tier``, over ``[start, min(end, now))``: durations never run
+    past ``now``, so neither do the tier's whole buckets.
+
+    >>> day = 86_400_000_000
+    >>> choose_state_tier(StateQuery((1,), 0, 30 * day, day, now=30 * day))
+    <Tier.HOUR: '1h'>
+    >>> choose_state_tier(StateQuery((1,), 0, 30 * day, day, now=3_600_000_000))
+    <Tier.RAW: 'raw'>
+    """
+    if query.every <= 0:
+        raise ValueError(f"bucket width must be positive, got {query.every}us")
+    horizon = min(query.end, query.now)
+    if query.tier is not None:
+        if query.tier is not Tier.RAW and query.every % query.tier.width:
+            raise ValueError(
+                f"tier {query.tier} cannot serve {query.every}us buckets: "
+                f"they are not a multiple of {query.tier.width}us"
+            )
+        return query.tier
+    for tier in sorted(ROLLUP_TIERS, key=lambda t: t.width, reverse=True):
+        divides = query.every % tier.width == 0
+        if divides and whole_buckets(query.start, horizon, tier.width) >= long_range:
             return tier
     return Tier.RAW

@@ -197,6 +197,13 @@ class Historian:
     def signal_ids(self) -> Mapping[str, int]:
         return self._backend.signal_ids()
 
+    def track_states(self, signal_ids: Sequence[int]) -> int:
+        """Declare state signals, so long time-in-state ranges come from rollups; runs on
+        the writer. Idempotent; returns how many were new (their rollups are built now,
+        from raw, which takes a while for signals with much history)."""
+        added: int = self._writer.call(lambda: self._backend.track_states(signal_ids))
+        return added
+
     # --- retention -----------------------------------------------------------
 
     def apply_retention(self, kinds: Mapping[str, str], *, now: Micros | None = None) -> int:

@@ -19,18 +19,29 @@ from omp.historian.types import CARRY_LIMIT, StateQuery
 
 
 def state_durations_sql(
-    points: str, query: StateQuery, *, bucket_of: Callable[[str], str], expand: Expand
+    points: str,
+    query: StateQuery,
+    *,
+    bucket_of: Callable[[str], str],
+    expand: Expand,
+    inside: str | None = None,
 ) -> str:
     """Durations per ``(signal_id, bucket, state)``, positive only, ordered by those keys.
 
     Columns are ``signal_id, bucket, state, duration``; the caller casts them.
+    With ``inside`` (a tier-served answer, ``omp.historian.state_rollups``),
+    ``points`` are marked points with an ``opens`` column, and ``inside``
+    holds the state rollup rows (``signal_id, bucket, state, duration``) of
+    whole tier buckets within ``[start, min(end, now))``.
     """
     horizon = min(query.end, query.now)
     start, every = int(query.start), int(query.every)
+    order, opening = ("ts, opens", " WHERE opens = 1") if inside is not None else ("ts", "")
     intervals = (
-        "SELECT signal_id, ts, value AS state,"
-        f" coalesce(lead(ts) OVER (PARTITION BY signal_id ORDER BY ts), {horizon}) AS until"
-        f" FROM ({points}) pts"
+        f"SELECT signal_id, ts, state, until FROM (SELECT signal_id, ts, value AS state,"
+        f" {'opens' if inside is not None else '1 AS opens'},"
+        f" coalesce(lead(ts) OVER (PARTITION BY signal_id ORDER BY {order}), {horizon}) AS until"
+        f" FROM ({points}) pts) o{opening}"
     )
     bounded = (
         f"SELECT signal_id, ts, state, until, {bucket_of(f'greatest(ts, {start})')} AS lo,"
@@ -49,6 +60,11 @@ def state_durations_sql(
         f" UNION ALL SELECT signal_id, gap AS bucket, state, {span('gap')} AS span"
         f" FROM ({expand(longer, f'lo + {every}', 'hi', every)}) e"
     )
+    if inside is not None:
+        spans += (
+            f" UNION ALL SELECT signal_id, {bucket_of('bucket')} AS bucket, state,"
+            f" duration AS span FROM ({inside}) t"
+        )
     return (
         f"WITH i AS ({bounded}) SELECT signal_id, bucket, state, sum(span) AS duration"
         f" FROM ({spans}) s WHERE span > 0 GROUP BY signal_id, bucket, state"

@@ -129,6 +129,10 @@ class StateQuery:
     every: Micros
     now: Micros
     """Durations never run past ``now``: the future is not known yet."""
+    tier: Tier | None = None
+    """Force a tier (tests, benchmarks); ``None`` lets the planner choose. Only
+    signals declared as state signals (``track_states``) are served from a
+    rollup tier; the others are always answered from raw points."""
 
 
 @dataclass(frozen=True, slots=True)

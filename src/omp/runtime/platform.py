@@ -25,6 +25,7 @@ from omp.core.time import Clock, system_clock
 from omp.historian.service import Historian
 from omp.ingest import Ingest
 from omp.model import Registry, compile_model, load_model
+from omp.model.kinds import Kind
 from omp.runtime.health import Health, Status
 from omp.runtime.historian_factory import historian_counters, open_historian
 from omp.runtime.ids import LookupIds
@@ -109,6 +110,8 @@ class Platform:
             if read_only:
                 lookup = LookupIds(historian.signal_ids())
             registry = compile_model(model, ids=lookup if lookup is not None else historian)
+            if not read_only:  # long time-in-state ranges come from rollups (decision 0017)
+                historian.track_states([s.id for s in registry.signals if s.kind is Kind.STATE])
         except BaseException:
             historian.stop()  # never started: closes the backend
             raise

@@ -45,6 +45,7 @@ class FakeBackend:
         self.aggregate_queries: list[AggregateQuery] = []
         self.deletes: list[tuple[Tier, list[tuple[Micros, list[int]]]]] = []
         self.ids: dict[str, int] = {}
+        self.tracked: set[int] = set()
         self.closed = False
 
     def ensure_ids(self, paths: Sequence[str]) -> Mapping[str, int]:
@@ -55,6 +56,12 @@ class FakeBackend:
 
     def signal_ids(self) -> Mapping[str, int]:
         return dict(self.ids)
+
+    def track_states(self, signal_ids: Sequence[int]) -> int:
+        self.threads.append(threading.current_thread().name)
+        new = set(signal_ids) - self.tracked
+        self.tracked |= new
+        return len(new)
 
     def write(
         self, points: PointBatch, text: TextBatch | None, events: Sequence[Event]

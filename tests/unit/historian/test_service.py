@@ -155,6 +155,15 @@ def test_writes_and_catalog_changes_run_on_the_writer_thread(
     assert set(backend.threads) == {"omp-historian-writer"}
 
 
+def test_declaring_state_signals_runs_on_the_writer_thread(
+    historian: Historian, backend: FakeBackend
+) -> None:
+    assert historian.track_states([3, 4, 3]) == 2
+    assert historian.track_states([4]) == 0
+    assert backend.tracked == {3, 4}
+    assert set(backend.threads) == {"omp-historian-writer"}
+
+
 def test_ensure_ids_before_start_runs_directly(backend: FakeBackend) -> None:
     service = Historian(backend)
     assert service.ensure_ids(["x"]) == {"x": 1}

@@ -22,6 +22,8 @@ from omp.historian.partials import fields_for, needs_carry
 from omp.historian.types import CARRY_LIMIT, Agg, AggregateQuery, Tier
 
 ROLLUP_TABLES: dict[Tier, str] = {Tier.MINUTE: "rollup_1m", Tier.HOUR: "rollup_1h"}
+STATE_TABLES: dict[Tier, str] = {Tier.MINUTE: "state_1m", Tier.HOUR: "state_1h"}
+"""Per-state durations of tracked state signals (decision 0017)."""
 
 _DIRECT: dict[Agg, str] = {
     Agg.AVG: "avg(value)",

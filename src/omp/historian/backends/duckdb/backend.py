@@ -21,12 +21,21 @@ from omp.core.batch import PointBatch, TextBatch
 from omp.core.errors import HistorianClosedError, HistorianError, HistorianUnavailableError
 from omp.core.events import Event
 from omp.core.time import Micros
-from omp.historian.backends.duckdb import catalog, events, reads, retention, rollups, schema
+from omp.historian.backends.duckdb import (
+    catalog,
+    events,
+    reads,
+    retention,
+    rollups,
+    schema,
+    state_tracking,
+)
 from omp.historian.backends.duckdb.aggregate import aggregate_sql
 from omp.historian.backends.duckdb.open_rows import OpenRows
 from omp.historian.backends.duckdb.schema import fetch_table
 from omp.historian.backends.duckdb.states import state_durations_sql
 from omp.historian.backends.duckdb.write import HighWater, insert_points, insert_text
+from omp.historian.planner import choose_state_tier
 from omp.historian.results import STATE_SCHEMA, aggregate_schema
 from omp.historian.types import (
     AggregateQuery,
@@ -60,6 +69,7 @@ class DuckDBBackend:
         self._closed = False
         self._marks = HighWater.load(con)
         self._open_rows = OpenRows()
+        self._tracked = state_tracking.load(con)
 
     @classmethod
     def open(cls, path: Path | str) -> DuckDBBackend:
@@ -122,6 +132,7 @@ class DuckDBBackend:
                 with schema.transaction(con):
                     stored = insert_points(con, points, marks)
                     rollups.refresh(con, stored, self._marks, self._open_rows)
+                    state_tracking.refresh(con, stored, self._tracked)
                     text_stored = insert_text(con, text) if text is not None and len(text) else 0
                     event_count = self._write_events(con, events)
             except BaseException:
@@ -166,10 +177,20 @@ class DuckDBBackend:
         table = self._read(lambda cur: fetch_table(cur, sql))
         return table if table.num_rows else aggregate_schema(query.aggs).empty_table()
 
+    def track_states(self, signal_ids: Sequence[int]) -> int:
+        with self._writing() as con:
+            new = sorted({int(i) for i in signal_ids} - self._tracked)
+            if new:
+                with schema.transaction(con):
+                    state_tracking.track(con, new)
+                self._tracked = self._tracked | frozenset(new)
+            return len(new)
+
     def state_durations(self, query: StateQuery) -> pa.Table:
         if not query.signal_ids or query.start >= min(query.end, query.now):
             return STATE_SCHEMA.empty_table()
-        sql = state_durations_sql(query)
+        tier = choose_state_tier(query)
+        sql = state_durations_sql(query, tier=tier, tracked=self._tracked)
         return self._read(lambda cur: fetch_table(cur, sql)).cast(STATE_SCHEMA)
 
     def read_events(self, query: EventQuery) -> list[Event]:

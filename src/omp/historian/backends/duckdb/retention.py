@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import duckdb
 
 from omp.core.time import Micros
-from omp.historian.backends.duckdb.aggregate import ROLLUP_TABLES, id_list
+from omp.historian.backends.duckdb.aggregate import ROLLUP_TABLES, STATE_TABLES, id_list
 from omp.historian.types import Tier
 
 
@@ -19,7 +19,8 @@ def delete_before(
     """Delete ``tier`` rows older than each cutoff (inside the caller's transaction).
 
     Raw: points and text with ``ts < cutoff``. Rollups: buckets that end at
-    or before the cutoff, so a bucket is never cut in half.
+    or before the cutoff, so a bucket is never cut in half; the tier's state
+    rollups (decision 0017) go with them.
     """
     deleted = 0
     for cutoff, signal_ids in cutoffs:
@@ -33,8 +34,9 @@ def delete_before(
             ]
         else:
             statements = [
-                f"DELETE FROM {ROLLUP_TABLES[tier]} WHERE signal_id IN ({ids}) "
+                f"DELETE FROM {table} WHERE signal_id IN ({ids}) "
                 f"AND bucket + {tier.width} <= {int(cutoff)}"
+                for table in (ROLLUP_TABLES[tier], STATE_TABLES[tier])
             ]
         for statement in statements:
             row = con.execute(statement).fetchone()

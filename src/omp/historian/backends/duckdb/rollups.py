@@ -78,7 +78,7 @@ def recompute(
     )
     window = f"signal_id IN ({ids}) AND bucket >= {{lo}} AND bucket < {{hi}}"
     minute_keys = window.format(lo=minute_lo, hi=minute_hi)
-    _replace(con, "rollup_1m", minutes, minute_keys, raw_partials(raw, _MINUTE, FIELDS))
+    replace(con, "rollup_1m", minutes, minute_keys, raw_partials(raw, _MINUTE, FIELDS))
     columns = ", ".join(("r.signal_id", "r.bucket", *(f"r.{f}" for f in FIELDS)))
     minute_rows = (
         f"SELECT {columns} FROM rollup_1m r SEMI JOIN _omp_touched t "
@@ -86,10 +86,10 @@ def recompute(
         f"WHERE r.signal_id IN ({ids}) AND r.bucket >= {hour_lo} AND r.bucket < {hour_hi}"
     )
     hour_keys = window.format(lo=hour_lo, hi=hour_hi)
-    _replace(con, "rollup_1h", hours, hour_keys, merge_partials(minute_rows, _HOUR, FIELDS))
+    replace(con, "rollup_1h", hours, hour_keys, merge_partials(minute_rows, _HOUR, FIELDS))
 
 
-def _replace(
+def replace(
     con: duckdb.DuckDBPyConnection, table: str, keys: pa.Table, prune: str, select: str
 ) -> None:
     """Replace the rows of ``keys`` by ``select``; ``prune`` bounds the scan (zone maps)."""

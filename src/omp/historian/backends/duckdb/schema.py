@@ -18,7 +18,9 @@ import pyarrow as pa
 from omp.core.errors import HistorianError, HistorianUnavailableError
 from omp.historian.partials import FIELDS, INTEGER_FIELDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: state rollups (``state_signals``, ``state_1m``, ``state_1h``; decision 0017). An
+older omp must not write a version-2 file: it would leave the state rollups stale."""
 
 _PARTIAL_COLUMNS = ", ".join(
     [
@@ -41,6 +43,12 @@ DDL: tuple[str, ...] = (
         value VARCHAR NOT NULL, quality UTINYINT NOT NULL)""",
     f"CREATE TABLE IF NOT EXISTS rollup_1m ({_PARTIAL_COLUMNS})",
     f"CREATE TABLE IF NOT EXISTS rollup_1h ({_PARTIAL_COLUMNS})",
+    "CREATE TABLE IF NOT EXISTS state_signals (signal_id INTEGER PRIMARY KEY)",
+    *(
+        f"""CREATE TABLE IF NOT EXISTS state_{tier} (signal_id INTEGER NOT NULL,
+        bucket BIGINT NOT NULL, state DOUBLE NOT NULL, duration BIGINT NOT NULL)"""
+        for tier in ("1m", "1h")
+    ),
     """CREATE TABLE IF NOT EXISTS events (
         ts BIGINT NOT NULL, asset VARCHAR NOT NULL, kind VARCHAR NOT NULL,
         name VARCHAR NOT NULL, state VARCHAR, reason VARCHAR, end_ts BIGINT,
@@ -94,6 +102,10 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                 raise HistorianUnavailableError(
                     f"historian file {path} has schema version {row[0]}, newer than this omp "
                     f"understands ({SCHEMA_VERSION}); upgrade omp"
+                )
+            elif int(row[0]) < SCHEMA_VERSION:  # the tables above were just added
+                con.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)]
                 )
     except duckdb.Error as exc:
         raise HistorianUnavailableError(f"cannot prepare historian file {path}: {exc}") from exc

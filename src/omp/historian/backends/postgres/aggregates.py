@@ -10,7 +10,9 @@ unaligned edges, so it answers exactly what the raw path answers.
 
 from __future__ import annotations
 
-from omp.historian import state_sql
+from collections.abc import Collection
+
+from omp.historian import state_rollups, state_sql
 from omp.historian.backends.postgres.algebra import (
     expand,
     finalize,
@@ -24,6 +26,7 @@ from omp.historian.backends.postgres.algebra import (
 from omp.historian.backends.postgres.sqltext import Names, id_list, ts_literal, us
 from omp.historian.partial_sql import rollup_union
 from omp.historian.partials import needs_carry
+from omp.historian.planner import tier_split
 from omp.historian.types import CARRY_LIMIT, Agg, AggregateQuery, StateQuery, Tier
 
 _DIRECT: dict[Agg, str] = {
@@ -130,24 +133,72 @@ def _rollup_partials(names: Names, query: AggregateQuery, tier: Tier, ids: str) 
     return merge_partials(union, query.every, fields)
 
 
-def state_durations_sql(names: Names, query: StateQuery) -> str:
+def state_durations_sql(
+    names: Names, query: StateQuery, *, tier: Tier = Tier.RAW, tracked: Collection[int] = ()
+) -> str:
     """Durations per ``(signal_id, bucket, state)`` in the layout of ``state_durations``.
 
     Every bucket of ``[start, min(end, now))`` in which a state is in force
     gets its durations, also buckets without a point (``omp.historian.state_sql``).
+    With a rollup ``tier``, the ``tracked`` signals among the query's come
+    from its state rollups (decision 0017), the rest from raw; the answer is the same.
     """
-    ids = id_list(query.signal_ids)
-    source = raw_source(names, ids, query.start, query.end)
-    points = (
-        f"SELECT signal_id, last_ts AS ts, last_v AS value"
-        f" FROM ({carry_source(names, ids, query.start)}) c"
-        f" UNION ALL SELECT signal_id, {us('ts')} AS ts, value FROM ({source}) r"
-    )
-    durations = state_sql.state_durations_sql(
-        points, query, bucket_of=lambda column: floor_int(column, query.every), expand=expand
-    )
+    served: list[int] = []
+    inner_start = inner_end = 0
+    if tier is not Tier.RAW:
+        served = [i for i in query.signal_ids if i in tracked]
+        inner_start, inner_end, _ = tier_split(query.start, min(query.end, query.now), tier.width)
+    if inner_start >= inner_end:
+        served = []
+    rest = [i for i in query.signal_ids if i not in set(served)]
+    parts = [_raw_states(names, query, id_list(rest))] if rest else []
+    if served:
+        parts.append(_tier_states(names, query, id_list(served), tier, (inner_start, inner_end)))
+    union = " UNION ALL ".join(f"SELECT * FROM ({part}) p{n}" for n, part in enumerate(parts))
     return (
         "SELECT signal_id::int4 AS signal_id, bucket::int8 AS bucket,"
         " state::float8 AS state, duration::int8 AS duration"
-        f" FROM ({durations}) d ORDER BY 1, 2, 3"
+        f" FROM ({union}) d ORDER BY 1, 2, 3"
+    )
+
+
+def _carry_points(names: Names, ids: str, start: int) -> str:
+    return (
+        f"SELECT signal_id, last_ts AS ts, last_v AS value"
+        f" FROM ({carry_source(names, ids, start)}) c"
+    )
+
+
+def _raw_points(names: Names, ids: str, lo: int, hi: int) -> str:
+    return f"SELECT signal_id, {us('ts')} AS ts, value FROM ({raw_source(names, ids, lo, hi)}) r"
+
+
+def _raw_states(names: Names, query: StateQuery, ids: str) -> str:
+    points = (
+        f"{_carry_points(names, ids, query.start)}"
+        f" UNION ALL {_raw_points(names, ids, query.start, query.end)}"
+    )
+    return state_sql.state_durations_sql(
+        points, query, bucket_of=lambda column: floor_int(column, query.every), expand=expand
+    )
+
+
+def _tier_states(
+    names: Names, query: StateQuery, ids: str, tier: Tier, inner: tuple[int, int]
+) -> str:
+    """Whole tier buckets of ``inner`` from the tier's rollups, the edges from raw."""
+    rows = f"WHERE signal_id IN ({ids}) AND bucket >= {inner[0]} AND bucket < {inner[1]}"
+    rollups = f"SELECT signal_id, first_ts, last_ts, last_v FROM {names.rollup[tier.value]} {rows}"
+    inside = f"SELECT signal_id, bucket, state, duration FROM {names.states[tier.value]} {rows}"
+    edges = (
+        f"{_raw_points(names, ids, query.start, inner[0])}"
+        f" UNION ALL {_raw_points(names, ids, inner[1], query.end)}"
+    )
+    points = state_rollups.served_points(_carry_points(names, ids, query.start), edges, rollups)
+    return state_sql.state_durations_sql(
+        points,
+        query,
+        bucket_of=lambda column: floor_int(column, query.every),
+        expand=expand,
+        inside=inside,
     )

@@ -20,7 +20,14 @@ from omp.core.batch import PointBatch, TextBatch
 from omp.core.errors import HistorianClosedError, HistorianError, HistorianUnavailableError
 from omp.core.events import Event
 from omp.core.time import Micros
-from omp.historian.backends.postgres import catalog, events, reads, retention, writer
+from omp.historian.backends.postgres import (
+    catalog,
+    events,
+    reads,
+    retention,
+    state_tracking,
+    writer,
+)
 from omp.historian.backends.postgres.aggregates import aggregate_sql, state_durations_sql
 from omp.historian.backends.postgres.connection import (
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -32,6 +39,7 @@ from omp.historian.backends.postgres.partitions import PartitionManager
 from omp.historian.backends.postgres.schema import Layout
 from omp.historian.backends.postgres.sqltext import Names
 from omp.historian.backends.postgres.store import StoreSettings, prepare
+from omp.historian.planner import choose_state_tier
 from omp.historian.results import STATE_SCHEMA, aggregate_schema
 from omp.historian.types import (
     AggregateQuery,
@@ -73,6 +81,7 @@ class PostgresBackend:
         self._writer: Conn | None = None
         self._write_lock = threading.Lock()
         self._closed = False
+        self._tracked: frozenset[int] = frozenset()
 
     @classmethod
     def open(
@@ -110,6 +119,9 @@ class PostgresBackend:
             conn.close()
         backend = cls(url, names, settings, connect_timeout_s=connect_timeout_s)
         backend._writer_conn()  # fail now, not at the first flush
+        backend._tracked = backend._in_write_transaction(
+            "read the declared state signals", lambda c: state_tracking.load(c, names)
+        )
         return backend
 
     @property
@@ -145,10 +157,19 @@ class PostgresBackend:
         self, points: PointBatch, text: TextBatch | None, events_: Sequence[Event]
     ) -> WriteStats:
         """Store one flush in one transaction (see ``PointWriter.write``)."""
-        setup = writer.WriterSetup(self._names, self._partitions)
+        setup = writer.WriterSetup(self._names, self._partitions, self._tracked)
         return self._in_write_transaction(
             "write a flush", lambda c: writer.write_flush(c, setup, points, text, events_)
         )
+
+    def track_states(self, signal_ids: Sequence[int]) -> int:
+        new = sorted({int(i) for i in signal_ids} - self._tracked)
+        if new:
+            self._in_write_transaction(
+                "declare state signals", lambda c: state_tracking.track(c, self._names, new)
+            )
+            self._tracked = self._tracked | frozenset(new)
+        return len(new)
 
     def delete_before(self, tier: Tier, cutoffs: Sequence[tuple[Micros, Sequence[int]]]) -> int:
         return self._in_write_transaction(
@@ -185,7 +206,8 @@ class PostgresBackend:
     def state_durations(self, query: StateQuery) -> pa.Table:
         if not query.signal_ids or query.start >= min(query.end, query.now):
             return STATE_SCHEMA.empty_table()
-        sql_text = state_durations_sql(self._names, query)
+        tier = choose_state_tier(query)
+        sql_text = state_durations_sql(self._names, query, tier=tier, tracked=self._tracked)
         return self._read(
             "compute time in state", lambda c: reads.fetch_table(c, sql_text, STATE_SCHEMA)
         )

@@ -48,8 +48,9 @@ def delete_before(
             ]
         else:
             statements = [
-                f"DELETE FROM {names.rollup[tier.value]} WHERE signal_id IN ({ids})"
+                f"DELETE FROM {table} WHERE signal_id IN ({ids})"
                 f" AND bucket + {tier.width} <= {int(cutoff)}"
+                for table in (names.rollup[tier.value], names.states[tier.value])
             ]
         for statement in statements:
             deleted += max(conn.execute(query(statement)).rowcount, 0)

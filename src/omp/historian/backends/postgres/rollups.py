@@ -31,14 +31,14 @@ from omp.historian.types import Tier
 _COLUMNS = ", ".join(COLUMNS)
 _TYPES: tuple[str, ...] = tuple(t.name.lower() for t in PG_TYPES)
 """SQL element types of the rollup columns, in table order."""
-_REDO = "omp_redo"
+REDO = "omp_redo"
 
 
 def create_staging(conn: psycopg.Connection[tuple[object, ...]]) -> None:
     """The session-local redo list of the late path, emptied at every commit."""
     conn.execute(
         query(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_REDO}"
+            f"CREATE TEMP TABLE IF NOT EXISTS {REDO}"
             " (signal_id int4 NOT NULL, bucket int8 NOT NULL) ON COMMIT DELETE ROWS"
         )
     )
@@ -79,7 +79,7 @@ def recompute_late(
 ) -> None:
     """Rebuild the minute and hour buckets that late points touch."""
     minute, hour = Tier.MINUTE.width, Tier.HOUR.width
-    _redo_list(conn, signal_id, ts - np.mod(ts, minute))
+    redo_list(conn, signal_id, ts - np.mod(ts, minute))
     ids = id_list(np.unique(signal_id).tolist())
     lo = int(ts.min()) - int(ts.min()) % minute
     hi = int(ts.max()) - int(ts.max()) % minute + minute
@@ -89,20 +89,20 @@ def recompute_late(
     )
     minutes = (
         f"SELECT m.* FROM ({raw_partials(source, minute, FIELDS)}) m"
-        f" WHERE (m.signal_id, m.bucket) IN (SELECT signal_id, bucket FROM {_REDO})"
+        f" WHERE (m.signal_id, m.bucket) IN (SELECT signal_id, bucket FROM {REDO})"
     )
     conn.execute(query(_overwrite(names.rollup["1m"], minutes)))
-    conn.execute(query(f"TRUNCATE {_REDO}"))
-    _redo_list(conn, signal_id, ts - np.mod(ts, hour))
+    conn.execute(query(f"TRUNCATE {REDO}"))
+    redo_list(conn, signal_id, ts - np.mod(ts, hour))
     segments = (
         f"SELECT r.signal_id, r.bucket, {', '.join('r.' + f for f in FIELDS)}"
-        f" FROM {names.rollup['1m']} r JOIN {_REDO} k ON r.signal_id = k.signal_id"
+        f" FROM {names.rollup['1m']} r JOIN {REDO} k ON r.signal_id = k.signal_id"
         f" AND r.bucket >= k.bucket AND r.bucket < k.bucket + {hour}"
     )
     conn.execute(query(_overwrite(names.rollup["1h"], merge_partials(segments, hour, FIELDS))))
 
 
-def _redo_list(
+def redo_list(
     conn: psycopg.Connection[tuple[object, ...]],
     signal_id: npt.NDArray[np.int32],
     bucket: npt.NDArray[np.int64],
@@ -111,9 +111,9 @@ def _redo_list(
     order = np.lexsort((bucket, signal_id))
     sid, bkt = signal_id[order], bucket[order]
     keep = run_starts(sid, bkt)
-    conn.execute(query(f"TRUNCATE {_REDO}"))
+    conn.execute(query(f"TRUNCATE {REDO}"))
     with conn.cursor().copy(
-        query(f"COPY {_REDO} (signal_id, bucket) FROM STDIN (FORMAT BINARY)")
+        query(f"COPY {REDO} (signal_id, bucket) FROM STDIN (FORMAT BINARY)")
     ) as copy:
         copy.write(
             encode_copy(

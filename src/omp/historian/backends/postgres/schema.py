@@ -101,6 +101,17 @@ def schema_ddl(
         ).format(s),
         sql.SQL("CREATE TABLE IF NOT EXISTS {}.rollup_1m ({})").format(s, sql.SQL(_ROLLUP_COLUMNS)),
         sql.SQL("CREATE TABLE IF NOT EXISTS {}.rollup_1h ({})").format(s, sql.SQL(_ROLLUP_COLUMNS)),
+        sql.SQL("CREATE TABLE IF NOT EXISTS {}.state_signals (signal_id int4 PRIMARY KEY)").format(
+            s
+        ),
+        *(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} (signal_id int4 NOT NULL, bucket int8 NOT NULL,"
+                " state float8 NOT NULL, duration int8 NOT NULL,"
+                " PRIMARY KEY (signal_id, bucket, state))"
+            ).format(s, sql.Identifier(f"state_{tier}"))
+            for tier in ("1m", "1h")
+        ),
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {}.events ("
             " asset text NOT NULL, kind text NOT NULL, name text NOT NULL, ts int8 NOT NULL,"

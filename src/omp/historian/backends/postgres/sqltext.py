@@ -60,6 +60,9 @@ class Names:
         self.meta = self._q("meta")
         self.latest = self._q("latest")
         self.rollup = {"1m": self._q("rollup_1m"), "1h": self._q("rollup_1h")}
+        self.state_signals = self._q("state_signals")
+        self.states = {"1m": self._q("state_1m"), "1h": self._q("state_1h")}
+        """Per-state rollups of declared state signals (decision 0017)."""
 
     def _q(self, name: str) -> str:
         return sql.Identifier(self.schema, name).as_string()

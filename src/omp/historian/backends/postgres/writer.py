@@ -26,7 +26,7 @@ from psycopg import sql
 
 from omp.core.batch import PointBatch, TextBatch
 from omp.core.events import Event
-from omp.historian.backends.postgres import arrays, rollups
+from omp.historian.backends.postgres import arrays, rollups, state_tracking
 from omp.historian.backends.postgres import events as event_sql
 from omp.historian.backends.postgres.arrays import PgArray, array
 from omp.historian.backends.postgres.copy_binary import TS_MIN_US, PgType, encode_copy
@@ -47,6 +47,8 @@ class WriterSetup:
     names: Names
     partitions: PartitionManager | None
     """``None`` when TimescaleDB manages the chunks."""
+    tracked: frozenset[int] = frozenset()
+    """Declared state signals, whose state rollups the flush keeps up (decision 0017)."""
 
 
 def prepare_connection(conn: psycopg.Connection[tuple[object, ...]]) -> None:
@@ -75,7 +77,10 @@ def write_flush(
     events: Sequence[Event],
 ) -> WriteStats:
     """Store one flush inside the caller's transaction and update the rollups."""
-    stored = _write_points(conn, setup, points.take(first_occurrences(points.signal_id, points.ts)))
+    unique = points.take(first_occurrences(points.signal_id, points.ts))
+    stored = _write_points(conn, setup, unique)
+    # Every offered point's buckets, replays included: recomputing is exact either way.
+    state_tracking.refresh(conn, setup.names, unique.signal_id, unique.ts, setup.tracked)
     text_stored, text_seen = _write_text(conn, setup, text) if text is not None else (0, 0)
     written_events = event_sql.write_events(conn, setup.names, events)
     return WriteStats(
