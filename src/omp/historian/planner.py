@@ -50,20 +50,7 @@ def choose_tier(query: AggregateQuery, *, long_range: int = LONG_RANGE_BUCKETS) 
     A tier forced in ``query.tier`` wins, but a rollup tier that does not
     divide ``every`` is an error (it cannot give the raw answer).
     """
-    if query.every <= 0:
-        raise ValueError(f"bucket width must be positive, got {query.every}us")
-    if query.tier is not None:
-        if query.tier is not Tier.RAW and query.every % query.tier.width:
-            raise ValueError(
-                f"tier {query.tier} cannot serve {query.every}us buckets: "
-                f"they are not a multiple of {query.tier.width}us"
-            )
-        return query.tier
-    for tier in sorted(ROLLUP_TIERS, key=lambda t: t.width, reverse=True):
-        divides = query.every % tier.width == 0
-        if divides and whole_buckets(query.start, query.end, tier.width) >= long_range:
-            return tier
-    return Tier.RAW
+    return _choose(query.start, query.end, query.every, query.tier, long_range)
 
 
 def choose_state_tier(query: StateQuery, *, long_range: int = LONG_RANGE_BUCKETS) -> Tier:
@@ -75,21 +62,24 @@ def choose_state_tier(query: StateQuery, *, long_range: int = LONG_RANGE_BUCKETS
     >>> day = 86_400_000_000
     >>> choose_state_tier(StateQuery((1,), 0, 30 * day, day, now=30 * day))
     <Tier.HOUR: '1h'>
-    >>> choose_state_tier(StateQuery((1,), 0, 30 * day, day, now=3_600_000_000))
+    >>> choose_state_tier(StateQuery((1,), 0, 30 * day, day, now=600_000_000))
     <Tier.RAW: 'raw'>
     """
-    if query.every <= 0:
-        raise ValueError(f"bucket width must be positive, got {query.every}us")
     horizon = min(query.end, query.now)
-    if query.tier is not None:
-        if query.tier is not Tier.RAW and query.every % query.tier.width:
+    return _choose(query.start, horizon, query.every, query.tier, long_range)
+
+
+def _choose(start: int, end: int, every: int, forced: Tier | None, long_range: int) -> Tier:
+    if every <= 0:
+        raise ValueError(f"bucket width must be positive, got {every}us")
+    if forced is not None:
+        if forced is not Tier.RAW and every % forced.width:
             raise ValueError(
-                f"tier {query.tier} cannot serve {query.every}us buckets: "
-                f"they are not a multiple of {query.tier.width}us"
+                f"tier {forced} cannot serve {every}us buckets: "
+                f"they are not a multiple of {forced.width}us"
             )
-        return query.tier
+        return forced
     for tier in sorted(ROLLUP_TIERS, key=lambda t: t.width, reverse=True):
-        divides = query.every % tier.width == 0
-        if divides and whole_buckets(query.start, horizon, tier.width) >= long_range:
+        if every % tier.width == 0 and whole_buckets(start, end, tier.width) >= long_range:
             return tier
     return Tier.RAW

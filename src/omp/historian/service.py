@@ -10,10 +10,11 @@ queued); ``flush`` returns once everything accepted before it is committed.
 A crash loses at most what was accepted and not yet flushed; see
 ``docs/historian.md``.
 
->>> from omp.historian.backends.duckdb import DuckDBBackend  # doctest: +SKIP
->>> with Historian(DuckDBBackend.open(data_dir)) as historian:  # doctest: +SKIP
-...     historian.write(batch)
-...     historian.flush(timeout=5)
+Use (the runtime picks the backend)::
+
+    with Historian(DuckDBBackend.open(data_dir)) as historian:
+        historian.write(batch)
+        historian.flush(timeout=5)
 """
 
 from __future__ import annotations

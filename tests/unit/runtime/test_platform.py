@@ -10,7 +10,7 @@ import pytest
 from omp.core.batch import PointBatch
 from omp.core.errors import OmpError
 from omp.core.time import US_PER_DAY, US_PER_SECOND, parse_rfc3339
-from omp.model import ModelInvalid
+from omp.model import Kind, ModelInvalid
 from omp.runtime.platform import Platform
 from omp.runtime.settings import Settings, load_settings
 from tests.unit.runtime.conftest import EXAMPLE, MILL
@@ -156,3 +156,15 @@ def test_retention_runs_while_running_and_never_for_one_shot_commands(tmp_path: 
             time.sleep(0.05)
         assert _count(p, T0, now + 1) == 10
         assert _count(p, now - US_PER_DAY, now + 1) == 10
+
+
+def test_the_model_state_signals_are_declared_to_the_historian(tmp_path: Path) -> None:
+    writable = Settings(data_dir=tmp_path)
+    with Platform.open(writable, model_file=EXAMPLE) as platform:
+        signals = platform.registry.signals
+    state_ids = [s.id for s in signals if s.kind is Kind.STATE]
+    other_id = next(s.id for s in signals if s.kind is not Kind.STATE)
+    assert state_ids
+    with Platform.open(writable, model_file=EXAMPLE, read_only=True) as again:
+        assert again.historian.track_states(state_ids) == 0  # declared at the first open
+        assert again.historian.track_states([other_id]) == 1  # others never were
