@@ -13,12 +13,14 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from omp.core.batch import PointBatch, TextBatch
 from omp.core.events import Event
 
 log = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
 BatchHandler = Callable[[PointBatch | TextBatch], None]
 EventHandler = Callable[[Sequence[Event]], None]
 
@@ -38,9 +40,9 @@ class Subscription:
     def close(self) -> None:
         self._bus._remove(self)
 
-    def _deliver(self, deliver: Callable[[], None]) -> None:
+    def _deliver(self, handler: Callable[[_T], None], item: _T) -> None:
         try:
-            deliver()
+            handler(item)
         except Exception as exc:  # a consumer's bug must not break ingest
             self.failures += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -87,7 +89,7 @@ class Bus:
         for subscription in self._subscriptions:
             handler = subscription.on_batch
             if handler is not None:
-                subscription._deliver(lambda h=handler: h(batch))  # type: ignore[misc]  # lambda default binds the handler
+                subscription._deliver(handler, batch)
 
     def publish_events(self, events: Sequence[Event]) -> None:
         if not events:
@@ -95,4 +97,4 @@ class Bus:
         for subscription in self._subscriptions:
             handler = subscription.on_events
             if handler is not None:
-                subscription._deliver(lambda h=handler: h(events))  # type: ignore[misc]  # lambda default binds the handler
+                subscription._deliver(handler, events)

@@ -184,6 +184,20 @@ class Dialect:
     expand: Expand
 
 
+def chain_carry(buckets: str, carry: str, *, union: str = "UNION ALL") -> str:
+    """Bucket partials and carry rows of each signal in time order, with their neighbours.
+
+    ``buckets`` and ``carry`` are SELECTs that add ``is_carry`` (false and
+    true); ``union`` is how the dialect unites them. Each row gains the
+    previous row's ``last_ts``/``last_v`` and the next row's ``bucket``.
+    """
+    return (
+        "SELECT *, lag(last_ts) OVER w AS prev_ts, lag(last_v) OVER w AS prev_v,"
+        f" lead(bucket) OVER w AS next_bucket FROM ({buckets} {union} {carry}) u"
+        " WINDOW w AS (PARTITION BY signal_id ORDER BY last_ts)"
+    )
+
+
 def finalize_sql(
     partials: str, chained: str | None, query: AggregateQuery, dialect: Dialect
 ) -> str:

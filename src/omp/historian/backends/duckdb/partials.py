@@ -18,7 +18,7 @@ SQL here is an ``int`` or a name chosen by this module, never user text.
 
 from __future__ import annotations
 
-from omp.historian.partial_sql import Dialect, finalize_sql, merge_sql, step
+from omp.historian.partial_sql import Dialect, chain_carry, finalize_sql, merge_sql, step
 from omp.historian.partials import CHAINED
 from omp.historian.types import Agg, AggregateQuery
 
@@ -88,12 +88,10 @@ def finalize(partials: str, carry: str | None, query: AggregateQuery) -> str:
     """
     chained = None
     if carry is not None:
-        chained = (
-            "SELECT *, lag(last_ts) OVER w AS prev_ts, lag(last_v) OVER w AS prev_v,"
-            " lead(bucket) OVER w AS next_bucket FROM ("
-            f"SELECT *, false AS is_carry FROM ({partials}) p "
-            f"UNION ALL BY NAME SELECT *, true AS is_carry FROM ({carry}) c"
-            ") u WINDOW w AS (PARTITION BY signal_id ORDER BY last_ts)"
+        chained = chain_carry(
+            f"SELECT *, false AS is_carry FROM ({partials}) p",
+            f"SELECT *, true AS is_carry FROM ({carry}) c",
+            union="UNION ALL BY NAME",
         )
     return finalize_sql(partials, chained, query, DIALECT)
 

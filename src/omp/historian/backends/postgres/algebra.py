@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from omp.historian.backends.postgres.sqltext import us
-from omp.historian.partial_sql import Dialect, finalize_sql, merge_sql, step
+from omp.historian.partial_sql import Dialect, chain_carry, finalize_sql, merge_sql, step
 from omp.historian.partials import CHAINED, fields_for
 from omp.historian.types import Agg, AggregateQuery
 
@@ -114,12 +114,9 @@ def finalize(partials: str, carry: str | None, query: AggregateQuery) -> str:
             ["signal_id", "NULL::int8 AS bucket"]
             + [f if f in ("last_ts", "last_v") else f"NULL AS {f}" for f in fields]
         )
-        chained = (
-            "SELECT *, lag(last_ts) OVER w AS prev_ts, lag(last_v) OVER w AS prev_v,"
-            " lead(bucket) OVER w AS next_bucket FROM ("
-            f"SELECT {columns}, false AS is_carry FROM ({partials}) p"
-            f" UNION ALL SELECT {carry_columns}, true AS is_carry FROM ({carry}) c"
-            ") u WINDOW w AS (PARTITION BY signal_id ORDER BY last_ts)"
+        chained = chain_carry(
+            f"SELECT {columns}, false AS is_carry FROM ({partials}) p",
+            f"SELECT {carry_columns}, true AS is_carry FROM ({carry}) c",
         )
     return finalize_sql(partials, chained, query, DIALECT)
 
