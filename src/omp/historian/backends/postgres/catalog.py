@@ -15,8 +15,9 @@ def ensure_ids(
     """Ids for ``paths``; new paths get new ids in the order given, in one transaction.
 
     Known paths are looked up first, so repeated calls consume no identity
-    values; a concurrent allocator of the same path is resolved by the unique
-    constraint and both callers see one id.
+    values. Allocators serialise on a transaction-scoped advisory lock: two
+    writers inserting the same new paths in different orders would otherwise
+    wait on each other's unique-index entries and deadlock.
     """
     wanted = list(dict.fromkeys(paths))
     if not wanted:
@@ -24,6 +25,10 @@ def ensure_ids(
     with conn.transaction():
         found = _lookup(conn, names, wanted)
         missing = [path for path in wanted if path not in found]
+        if missing:
+            conn.execute(query("SELECT pg_advisory_xact_lock(hashtext(%s))"), (str(names.signals),))
+            found.update(_lookup(conn, names, missing))  # another allocator may have won
+            missing = [path for path in wanted if path not in found]
         if missing:
             conn.execute(
                 query(
