@@ -12,6 +12,7 @@ from typing import Protocol
 
 from omp.core.batch import PointBatch, SourceBatch, TextBatch
 from omp.core.events import Event
+from omp.core.rejects import RejectReason
 
 
 class PointSink(Protocol):
@@ -24,6 +25,21 @@ class PointSink(Protocol):
     def submit(self, batch: SourceBatch | PointBatch | TextBatch) -> object: ...
 
     def submit_events(self, events: Sequence[Event]) -> None: ...
+
+
+class ConnectorSink(PointSink, Protocol):
+    """What a connector emits into: batches, events, and counts of input it could not decode."""
+
+    def record_rejects(
+        self,
+        reason: RejectReason,
+        count: int = 1,
+        *,
+        connector: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Count ``count`` points refused for ``reason`` at ``source`` (a topic, node, register)."""
+        ...
 
 
 class SignalIdSource(Protocol):

@@ -85,6 +85,8 @@ class IngestStats:
     rejected: Mapping[RejectReason, int]
     unmapped: Mapping[tuple[str, str], int] = field(default_factory=dict)
     model_version: str = ""
+    rejected_sources: Mapping[tuple[str, str, RejectReason], int] = field(default_factory=dict)
+    """Points decoders refused, per (connector, source such as a topic or node, reason)."""
 
 
 class Ingest:
@@ -108,6 +110,7 @@ class Ingest:
         self._accepted = 0
         self._rejected: Counter[RejectReason] = Counter()
         self._unmapped: Counter[tuple[str, str]] = Counter()
+        self._reject_sources: Counter[tuple[str, str, RejectReason]] = Counter()
 
     def use_registry(self, registry: Registry) -> None:
         """Switch to a newly compiled model; in-flight submits finish on the old one."""
@@ -143,10 +146,25 @@ class Ingest:
             self._historian.write_events(events, timeout=timeout)
             self._bus.publish_events(events)
 
-    def record_rejects(self, reason: RejectReason, count: int = 1) -> None:
-        """Count points a decoder refused before they became a batch (malformed, naive time)."""
+    def record_rejects(
+        self,
+        reason: RejectReason,
+        count: int = 1,
+        *,
+        connector: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Count points a decoder refused before they became a batch (malformed, naive time).
+
+        ``connector`` and ``source`` (the topic, node or register at fault) are
+        kept per reason for the first ``UNMAPPED_LIMIT`` distinct sources.
+        """
         with self._lock:
             self._rejected[reason] += count
+            if connector is not None:
+                key = (connector, source or "", reason)
+                if key in self._reject_sources or len(self._reject_sources) < UNMAPPED_LIMIT:
+                    self._reject_sources[key] += count
 
     def stats(self) -> IngestStats:
         with self._lock:
@@ -155,6 +173,7 @@ class Ingest:
                 dict(self._rejected),
                 dict(self._unmapped),
                 self._tables.registry.version,
+                dict(self._reject_sources),
             )
 
     def _check(self, tables: Tables, batch: PointBatch | TextBatch, checker: Checker) -> None:

@@ -76,7 +76,7 @@ class Tables:
         return cached
 
     def _resolve(self, connector: str, address: str, reported_unit: str | None) -> Resolution:
-        binding = self.registry.bindings_for(connector).get(address)
+        binding = self.registry.resolve(connector, address)
         if binding is None:
             return UNBOUND
         try:

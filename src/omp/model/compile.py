@@ -19,6 +19,7 @@ from omp.core.errors import ConfigError
 from omp.core.sink import SignalIdSource
 from omp.model.checks import cross_problems, model_parts, signal_unit
 from omp.model.load import iter_equipment
+from omp.model.mapping import MapRule
 from omp.model.problems import FilePath, ModelInvalid
 from omp.model.registry import EquipmentNode, Registry, Signal, SourceBinding
 from omp.model.schema import Equipment, FactoryModel, SignalSpec
@@ -61,12 +62,18 @@ def compile_model(model: FactoryModel, *, ids: SignalIdSource) -> Registry:
     for _, equipment, node in nodes:
         for binding in _bindings(equipment, node, signals):
             bindings.setdefault(binding.connector, {})[binding.address] = binding
+    rules = {
+        name: tuple(MapRule.parse(rule.source, rule.signal) for rule in connector.map)
+        for name, connector in model.connectors.items()
+        if connector.map
+    }
     return Registry(
         model=model,
         version=model_version(model),
         signals=list(signals.values()),
         equipment=[node for _, _, node in nodes],
         bindings=bindings,
+        rules=rules,
     )
 
 
@@ -144,4 +151,5 @@ def _bindings(
             scale=spec.scale,
             offset=spec.offset,
             conversion=raw.then(unit_step),
+            group=spec.group,
         )

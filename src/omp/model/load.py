@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from omp.model.checks import Parts, cross_problems, model_parts
 from omp.model.diagnose import validation_problems
+from omp.model.kinds import Protocol
 from omp.model.problems import FilePath, ModelInvalid, Problem, sort_problems
 from omp.model.schema import (
     Connector,
@@ -35,35 +36,48 @@ TREE_LEVELS = ("sites", "areas", "lines", "cells", "equipment")
 """The keys that lead from the root down to one equipment, one per ISA-95 level."""
 
 
-def load_model(path: Path | str) -> FactoryModel:
+OptionsCheck = Callable[[Protocol, Mapping[str, Any]], Sequence[tuple[tuple[str | int, ...], str]]]
+"""Checks one connector's protocol options: ``(path inside the connector, message)`` pairs.
+
+The model does not know the connectors' option schemas (they live above it);
+the runtime passes the check in, so ``omp check`` reports bad options with
+their line like every other problem.
+"""
+
+
+def load_model(path: Path | str, *, check_options: OptionsCheck | None = None) -> FactoryModel:
     """Read and validate a model file.
 
     Raises ``ModelInvalid`` carrying every problem found, and ``ConfigError``
     when the file cannot be read at all.
     """
-    model, problems = validate_source(read_source(path))
+    model, problems = validate_source(read_source(path), check_options=check_options)
     if model is None or problems:
         raise ModelInvalid(problems)
     return model
 
 
-def check_model(path: Path | str) -> list[Problem]:
+def check_model(path: Path | str, *, check_options: OptionsCheck | None = None) -> list[Problem]:
     """Every problem in a model file, in file order; empty when the file is valid.
 
     Raises ``ConfigError`` only when the file cannot be read at all.
     """
-    return validate_source(read_source(path))[1]
+    return validate_source(read_source(path), check_options=check_options)[1]
 
 
-def parse_model(text: str, *, file: str = "factory.yaml") -> FactoryModel:
+def parse_model(
+    text: str, *, file: str = "factory.yaml", check_options: OptionsCheck | None = None
+) -> FactoryModel:
     """Validate model text held in memory; ``file`` names it in problems."""
-    model, problems = validate_source(parse_source(text, file=file))
+    model, problems = validate_source(parse_source(text, file=file), check_options=check_options)
     if model is None or problems:
         raise ModelInvalid(problems)
     return model
 
 
-def validate_source(doc: SourceDoc) -> tuple[FactoryModel | None, list[Problem]]:
+def validate_source(
+    doc: SourceDoc, *, check_options: OptionsCheck | None = None
+) -> tuple[FactoryModel | None, list[Problem]]:
     """The model (None when the structure is invalid) and every problem, in file order."""
     problems = list(doc.problems)
     if doc.data is None:
@@ -82,6 +96,10 @@ def validate_source(doc: SourceDoc) -> tuple[FactoryModel | None, list[Problem]]
         parts = model_parts(model.equipment_types, model.connectors)
         parts.equipment = list(iter_equipment(model))
     problems.extend(cross_problems(parts, doc))
+    if check_options is not None:
+        for name, connector in parts.connectors.items():
+            for where, message in check_options(connector.protocol, connector.options):
+                problems.append(doc.problem(("connectors", name, *where), message))
     return model, sort_problems(problems)
 
 

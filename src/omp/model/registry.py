@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from omp.core.errors import UnknownSignalError
 from omp.model.glob import is_pattern, pattern_regex
 from omp.model.kinds import Datatype, Kind
+from omp.model.mapping import MapRule
 from omp.model.names import did_you_mean
 from omp.model.schema import AttributeValue, FactoryModel, KpiParams
-from omp.model.units import Affine, conversion
+from omp.model.units import IDENTITY, Affine, conversion
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ class SourceBinding:
     scale: float
     offset: float
     conversion: Affine
+    group: str | None = None
+    """The connector group the binding names (a Modbus polling group, an OPC UA subscription)."""
 
     def conversion_from(self, reported_unit: str | None) -> Affine:
         """The conversion when the source reports ``reported_unit`` at run time.
@@ -110,6 +113,7 @@ class Registry:
         signals: Sequence[Signal],
         equipment: Sequence[EquipmentNode],
         bindings: Mapping[str, dict[str, SourceBinding]],
+        rules: Mapping[str, tuple[MapRule, ...]] | None = None,
     ) -> None:
         self.model = model
         self.version = version
@@ -123,6 +127,7 @@ class Registry:
         for signal in self._signals:
             self._of_equipment[signal.equipment.path].append(signal)
         self._bindings = bindings
+        self._rules = dict(rules or {})
 
     def __len__(self) -> int:
         return len(self._signals)
@@ -195,8 +200,32 @@ class Registry:
 
     @property
     def connectors(self) -> tuple[str, ...]:
-        """The connectors that have at least one binding."""
-        return tuple(self._bindings)
+        """The connectors that have at least one binding or mapping rule."""
+        return tuple(dict.fromkeys([*self._bindings, *self._rules]))
+
+    def rules_for(self, connector: str) -> tuple[MapRule, ...]:
+        """The connector's mapping rules, in the order they are tried."""
+        return self._rules.get(connector, ())
+
+    def resolve(self, connector: str, address: str) -> SourceBinding | None:
+        """The binding of ``address``: the explicit one, else the first mapping rule that
+        names a signal of the model (scale 1, the signal's own unit); None when unbound."""
+        binding = self._bindings.get(connector, {}).get(address)
+        if binding is not None:
+            return binding
+        for rule in self._rules.get(connector, ()):
+            signal = self._by_path.get(rule.apply(address) or "")
+            if signal is not None:
+                return SourceBinding(
+                    connector=connector,
+                    address=address,
+                    signal=signal,
+                    source_unit=signal.unit,
+                    scale=1.0,
+                    offset=0.0,
+                    conversion=IDENTITY,
+                )
+        return None
 
     def bindings_for(self, connector: str) -> dict[str, SourceBinding]:
         """Address to binding for one connector: a plain dict for fast batch resolution.

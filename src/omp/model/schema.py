@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 from omp.core.errors import TimeFormatError
 from omp.core.time import Micros, format_duration, parse_duration
 from omp.model.kinds import Datatype, Kind, Protocol
+from omp.model.mapping import rule_problem
 from omp.model.names import check_name, did_you_mean
 from omp.model.rules import kpi_rule_errors, signal_rule_errors
 from omp.model.units import check_unit
@@ -137,13 +138,33 @@ class EquipmentType(_Strict):
         return self
 
 
+class MapRuleSpec(_Strict):
+    """Bind every source address matching ``source`` to the signal ``signal`` names.
+
+    See ``omp.model.mapping`` for the pattern language.
+    """
+
+    source: Text
+    signal: Text
+
+    @model_validator(mode="after")
+    def _valid_rule(self) -> MapRuleSpec:
+        problem = rule_problem(self.source, self.signal)
+        if problem is not None:
+            _raise_rules([((), problem)])
+        return self
+
+
 class Connector(BaseModel):
-    """A source of data. Protocol options are any further keys, kept as given for now."""
+    """A source of data. Protocol options are the further keys; each connector types its own
+    (the runtime checks them with the connector's schema, see ``load_model``)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
     protocol: Protocol
     description: str | None = None
+    map: list[MapRuleSpec] = Field(default_factory=list)
+    """Rules tried, in order, for source addresses no equipment binds explicitly."""
 
     @property
     def options(self) -> dict[str, Any]:
@@ -155,6 +176,8 @@ class BindingSpec(_Strict):
 
     address: Text
     connector: Name | None = None
+    group: Name | None = None
+    """The connector's named group: a Modbus polling group, an OPC UA subscription."""
     unit: Unit | None = None
     scale: float = Field(default=1.0, allow_inf_nan=False)
     offset: float = Field(default=0.0, allow_inf_nan=False)

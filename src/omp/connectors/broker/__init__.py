@@ -1,0 +1,1 @@
+"""The broker connector (under construction for issue 3)."""

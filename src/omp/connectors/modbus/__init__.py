@@ -1,0 +1,1 @@
+"""The modbus connector (under construction for issue 3)."""

@@ -1,0 +1,1 @@
+"""The mqtt connector (under construction for issue 3)."""

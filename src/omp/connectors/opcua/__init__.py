@@ -1,0 +1,1 @@
+"""The opcua connector (under construction for issue 3)."""

@@ -1,0 +1,1 @@
+"""The sparkplug connector (under construction for issue 3)."""

@@ -1,0 +1,1 @@
+"""The uns connector (under construction for issue 3)."""
