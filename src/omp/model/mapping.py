@@ -66,6 +66,8 @@ def rule_problem(source: str, signal: str) -> str | None:
         return f"source pattern {source!r} has an empty level"
     names: set[str] = set()
     for position, level in enumerate(levels):
+        if level == "+":
+            continue
         if level == "#":
             if position != len(levels) - 1:
                 return f"source pattern {source!r}: '#' may only be the last level"

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from omp.connectors.feed import Feed
+from omp.core.errors import BackpressureError
+from omp.core.quality import Quality
+from omp.core.rejects import RejectReason
+from tests.connectors.support import RecordingSink, Row
+
+T0 = 1_767_225_600_000_000
+
+
+def test_batches_name_only_the_addresses_they_use() -> None:
+    sink = RecordingSink()
+    feed = Feed("plc", sink)
+    indexes = [feed.address(f"a{n}") for n in range(1000)]
+    feed.add(indexes[7], T0, 1.5)
+    feed.add(indexes[900], T0 + 1, 2.5, Quality.UNCERTAIN)
+    assert feed.flush() == 2
+    assert sink.rows == [Row("a7", T0, 1.5, 0, None), Row("a900", T0 + 1, 2.5, 1, None)]
+    assert feed.pending == 0
+    assert feed.flush() == 0
+
+
+def test_the_same_address_in_two_units_stays_two_sources() -> None:
+    sink = RecordingSink()
+    feed = Feed("plc", sink)
+    celsius, fahrenheit = feed.address("t", "Cel"), feed.address("t", "[degF]")
+    assert feed.address("t", "Cel") == celsius != fahrenheit
+    feed.add(celsius, T0, 20.0)
+    feed.add(fahrenheit, T0 + 1, 68.0)
+    feed.flush()
+    assert [(r.value, r.unit) for r in sink.rows] == [(20.0, "Cel"), (68.0, "[degF]")]
+
+
+def test_text_travels_in_its_own_batch() -> None:
+    sink = RecordingSink()
+    feed = Feed("plc", sink)
+    feed.add_text(feed.address("order"), T0, "A-17")
+    feed.add(feed.address("temp"), T0, 1.0)
+    assert feed.flush() == 2
+    assert sink.batches == 2
+    assert sink.values("order") == ["A-17"]
+
+
+def test_backpressure_keeps_every_row() -> None:
+    sink = RecordingSink(full=True)
+    feed = Feed("plc", sink, max_points=3)
+    index = feed.address("t")
+    for n in range(3):
+        feed.add(index, T0 + n, float(n))
+    with pytest.raises(BackpressureError):
+        feed.flush_if_full()
+    assert feed.pending == 3
+    sink.full = False
+    feed.flush_if_full()
+    assert sink.values("t") == [0.0, 1.0, 2.0]
+
+
+def test_rejects_name_connector_and_source() -> None:
+    sink = RecordingSink()
+    Feed("mqtt_a", sink).reject(RejectReason.MALFORMED, 2, source="plant/line1/temp")
+    assert sink.rejects == {("mqtt_a", "plant/line1/temp", RejectReason.MALFORMED): 2}
