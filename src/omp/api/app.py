@@ -7,7 +7,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from omp.api import errors
 from omp.api.deps import ReadPlatform
-from omp.api.routers import health, latest, query, signals
+from omp.api.routers import health, latest, query, signals, sources
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
@@ -45,4 +45,5 @@ def create_app(platform: ReadPlatform, *, host: str | None = None) -> FastAPI:
     app.include_router(signals.router)
     app.include_router(query.router)
     app.include_router(latest.router)
+    app.include_router(sources.router)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
@@ -21,6 +21,8 @@ class ReadPlatform(Protocol):
     def clock(self) -> Clock: ...
 
     def health(self) -> Health: ...
+
+    def sources(self) -> dict[str, Any]: ...
 
 
 def get_platform(request: Request) -> ReadPlatform:

@@ -16,16 +16,20 @@ object with ``name``, ``start()`` and ``stop()``.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
 
 from omp.bus import Bus
+from omp.core.errors import ConfigError
 from omp.core.time import Clock, system_clock
 from omp.historian.service import Historian
 from omp.ingest import Ingest
 from omp.model import Registry, compile_model, load_model
 from omp.model.kinds import Kind
+from omp.model.load import OptionsCheck
 from omp.runtime.health import Health, Status
 from omp.runtime.historian_factory import historian_counters, open_historian
 from omp.runtime.ids import LookupIds
@@ -54,6 +58,14 @@ class ReportsHealth(Protocol):
     def health(self) -> dict[str, Any]: ...
 
 
+class SetpointWriter(Protocol):
+    """What writes setpoints to devices (the connector host)."""
+
+    def write(
+        self, signal_path: str, value: bool | int | float, *, timeout: float = 5.0
+    ) -> None: ...
+
+
 class Platform:
     """One running omp: model, historian, bus, ingest, queries and plugged-in services."""
 
@@ -76,6 +88,12 @@ class Platform:
         self.queries = QueryService(registry, historian, clock=clock)
         self._services: list[Service] = []
         self._started: list[Service] = []
+        self._reload_listeners: list[Callable[[Registry], object]] = []
+        self._reload_lock = threading.Lock()
+        self.check_options: OptionsCheck | None = None
+        """How connector options are checked on reload (the runtime's connector schemas)."""
+        self.setpoint_writer: SetpointWriter | None = None
+        """Where ``write_setpoint`` goes: the connector host, once connectors are attached."""
         self._running = False
         self._closed = False
         self.unknown_signals: tuple[str, ...] = ()
@@ -90,6 +108,7 @@ class Platform:
         clock: Clock = system_clock,
         with_retention: bool = True,
         read_only: bool = False,
+        check_options: OptionsCheck | None = None,
     ) -> Platform:
         """Load and compile the model, open the historian; nothing runs until ``start``.
 
@@ -102,7 +121,9 @@ class Platform:
         Raises ``ModelInvalid`` (every problem), ``ConfigError`` (unreadable
         file) or ``HistorianUnavailableError`` (names the file or URL).
         """
-        model = load_model(model_file)  # before the historian: a bad model opens nothing
+        # Before the historian: a bad model opens nothing. ``check_options`` types the
+        # connectors' protocol options (the runtime's connector schemas).
+        model = load_model(model_file, check_options=check_options)
         historian = open_historian(settings, clock=clock)
         lookup = None
         try:
@@ -123,6 +144,7 @@ class Platform:
             clock=clock,
         )
         platform.unknown_signals = lookup.unknown if lookup is not None else ()
+        platform.check_options = check_options
         if with_retention and not read_only and settings.has_retention:
             kinds = {s.path: s.kind.value for s in registry.signals}
             interval = settings.retention_interval
@@ -179,6 +201,59 @@ class Platform:
         self._running = False
         self.historian.stop()  # drains the queue: everything accepted is written
         log.info("omp stopped")
+
+    def on_reload(self, listener: Callable[[Registry], object]) -> None:
+        """Call ``listener(new_registry)`` after every successful model reload (in add order)."""
+        self._reload_listeners.append(listener)
+
+    def reload_model(self) -> Registry:
+        """Load, check and compile the model file again, and switch everything to it.
+
+        Ingest, queries and listeners (the connector host) move to the new
+        model; signals keep their ids. Raises ``ModelInvalid`` or ``ConfigError``
+        and changes nothing when the file is bad: the platform keeps running
+        on the model it has.
+        """
+        with self._reload_lock:
+            model = load_model(self.model_file, check_options=self.check_options)
+            registry = compile_model(model, ids=self.historian)
+            if registry.version == self.registry.version:
+                return self.registry
+            self.historian.track_states([s.id for s in registry.signals if s.kind is Kind.STATE])
+            for listener in self._reload_listeners:
+                listener(registry)  # a listener refusing the model (bad options) stops the switch
+            self.ingest.use_registry(registry)
+            self.queries = QueryService(registry, self.historian, clock=self.clock)
+            self.registry = registry
+            log.info("model reloaded: version %s, %d signals", registry.version, len(registry))
+            return registry
+
+    def write_setpoint(self, path: str, value: bool | int | float, *, timeout: float = 5.0) -> None:
+        """Write a setpoint signal's value to its device (see ``ConnectorHost.write``).
+
+        Raises ``UnknownSignalError`` or ``WriteError`` naming why not.
+        """
+        if self.setpoint_writer is None:
+            raise ConfigError("no connectors run in this platform; nothing can be written")
+        self.setpoint_writer.write(path, value, timeout=timeout)
+
+    def sources(self) -> dict[str, Any]:
+        """Source addresses that reached no signal, and input decoders refused, by source.
+
+        Unmapped addresses can be bound (a binding or a ``map`` rule) and take
+        effect on the next model reload, without a restart.
+        """
+        stats = self.ingest.stats()
+        unmapped = sorted(stats.unmapped.items(), key=lambda item: (-item[1], item[0]))
+        rejected = sorted(stats.rejected_sources.items(), key=lambda item: (-item[1], item[0]))
+        return {
+            "model_version": stats.model_version,
+            "unmapped": [{"connector": c, "address": a, "points": n} for (c, a), n in unmapped],
+            "rejected": [
+                {"connector": c, "source": src, "reason": r.value, "count": n}
+                for (c, src, r), n in rejected
+            ],
+        }
 
     def describe(self) -> str:
         """Where the data lives: the DuckDB file or the redacted PostgreSQL URL."""

@@ -12,7 +12,8 @@ import pyarrow.csv as pacsv
 import pytest
 
 from omp.api import ApiServer, create_app
-from omp.core.batch import PointBatch, TextBatch
+from omp.core.batch import PointBatch, SourceBatch, TextBatch
+from omp.core.rejects import RejectReason
 from omp.core.time import US_PER_SECOND, parse_rfc3339
 from omp.runtime.platform import Platform
 from omp.runtime.settings import Settings
@@ -237,3 +238,20 @@ def test_a_foreign_host_header_is_refused(client: httpx.Client, host: str) -> No
 @pytest.mark.parametrize("host", ["127.0.0.1:8476", "localhost", "LOCALHOST:1", "[::1]:8476"])
 def test_loopback_host_headers_are_served(client: httpx.Client, host: str) -> None:
     assert client.get("/health", headers={"Host": host}).status_code == 200
+
+
+def test_sources_list_unmapped_addresses_and_refused_input(
+    platform: Platform, client: httpx.Client
+) -> None:
+    batch = SourceBatch.of("mqtt_packaging", ["plant/x/unknown"], [0, 0], [T0, T0 + 1], [1.0, 2.0])
+    platform.ingest.submit(batch)
+    platform.ingest.record_rejects(
+        RejectReason.MALFORMED, connector="mqtt_packaging", source="plant/x/raw"
+    )
+    body = client.get("/sources").json()
+    assert body["unmapped"] == [
+        {"connector": "mqtt_packaging", "address": "plant/x/unknown", "points": 2}
+    ]
+    assert body["rejected"] == [
+        {"connector": "mqtt_packaging", "source": "plant/x/raw", "reason": "malformed", "count": 1}
+    ]
