@@ -65,6 +65,8 @@ ENV_VARS: dict[str, str] = {
     "OMP_QUEUE_SIZE": "queue_size",
     "OMP_API_HOST": "api_host",
     "OMP_API_PORT": "api_port",
+    "OMP_MQTT_URL": "mqtt_url",
+    "OMP_BROKER_PORT": "broker_port",
 }
 
 
@@ -156,6 +158,34 @@ class Settings(BaseModel):
     retention: RetentionSettings = RetentionSettings()
     retention_interval: Duration = 3_600_000_000
     """How often the retention policy is applied while running (default hourly)."""
+    mqtt_url: str | None = None
+    """The platform's MQTT broker (``mqtt://host:1883``, ``mqtts://...``), used by MQTT and
+    Sparkplug connectors that name none and by the UNS publisher. ``None``: omp starts its
+    embedded broker on ``broker_host:broker_port`` when anything needs one."""
+    broker_host: str = "127.0.0.1"
+    broker_port: int = Field(default=1883, ge=0, le=65535)
+    """The embedded broker's port (0: any free port; the URL is printed and in health)."""
+    uns: dict[str, Any] = Field(default_factory=dict)
+    """The unified-namespace publisher's options (``[uns]`` in omp.toml; see docs/connectors/
+    uns.md); checked against the publisher's schema when the platform starts."""
+    model_watch_interval: Duration = 2_000_000
+    """How often ``omp run`` looks for changes to the model file."""
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.startswith(("mqtt://", "mqtts://", "tcp://", "ssl://")):
+            raise ValueError(f"MQTT URL {value!r} must start with mqtt:// or mqtts://")
+        return value
+
+    @field_validator("broker_host")
+    @classmethod
+    def _broker_loopback(cls, value: str) -> str:
+        # The embedded broker takes anonymous clients: it stays on loopback; a plant-wide
+        # broker is Mosquitto or a cluster (docs/connectors/broker.md).
+        return _loopback(value, "broker_host")
 
     @property
     def has_retention(self) -> bool:
@@ -180,14 +210,7 @@ class Settings(BaseModel):
     @classmethod
     def _loopback_only(cls, value: str) -> str:
         # Until the access layer exists, no HTTP surface may leave the machine.
-        if value == "localhost":
-            return value
-        try:
-            if ipaddress.ip_address(value).is_loopback:
-                return value
-        except ValueError:
-            pass
-        raise ValueError(f"api_host {value!r} is not a loopback address; use 127.0.0.1")
+        return _loopback(value, "api_host")
 
     @property
     def historian_kind(self) -> HistorianKind:
@@ -210,6 +233,17 @@ class Settings(BaseModel):
         if self.historian_kind is HistorianKind.DUCKDB:
             return str(self.duckdb_path)
         return f"{redact_url(self.historian_url or '')} (schema {self.postgres_schema})"
+
+
+def _loopback(value: str, name: str) -> str:
+    if value == "localhost":
+        return value
+    try:
+        if ipaddress.ip_address(value).is_loopback:
+            return value
+    except ValueError:
+        pass
+    raise ValueError(f"{name} {value!r} is not a loopback address; use 127.0.0.1")
 
 
 def redact_url(url: str) -> str:
@@ -245,6 +279,8 @@ FLAGS: dict[str, str] = {
     "data_dir": "--data-dir",
     "historian_url": "--historian",
     "api_port": "--api-port",
+    "mqtt_url": "--mqtt",
+    "broker_port": "--broker-port",
 }
 """The command-line option of each setting that has one, for messages."""
 
