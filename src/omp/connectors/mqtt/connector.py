@@ -1,0 +1,175 @@
+"""``MqttJsonConnector``: subscribes to JSON topics on a broker and feeds their values.
+
+One ``run`` is one MQTT connection: connect (persistent session by default),
+subscribe, report connected, then decode every message into the feed until
+the broker goes away, when ``run`` raises ``ConnectionLostError`` naming the
+broker and the host reconnects after its backoff.
+
+With ``qos: 1`` a message is acknowledged (PUBACK) only after its values have
+been submitted to ingest (see ``acks``): a message omp has not taken stays
+with the broker, which sends it again on the next connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from gmqtt import Subscription
+from gmqtt.mqtt.constants import PubRecReasonCode
+from gmqtt.mqtt.handler import MQTTConnectError
+
+from omp.connectors.base import (
+    ConnectionLostError,
+    ConnectorSpec,
+    Options,
+    Session,
+    WriteError,
+    WriteValue,
+)
+from omp.connectors.mqtt.acks import AckGate
+from omp.connectors.mqtt.client import new_client
+from omp.connectors.mqtt.decode import MessageDecoder
+from omp.connectors.mqtt.options import MqttJsonOptions
+
+SUBACK_TIMEOUT = 10.0
+"""Seconds to wait for the broker to answer the subscriptions."""
+
+_ACKED = int(PubRecReasonCode.SUCCESS)
+
+
+class _Link:
+    """What gmqtt's callbacks tell the run: the SUBACK, and that the connection is gone."""
+
+    def __init__(self) -> None:
+        self.up = False
+        """Connected (CONNACK received) and not lost since."""
+        self.lost = asyncio.Event()
+        self.suback: asyncio.Future[tuple[int, ...]] = asyncio.get_running_loop().create_future()
+
+    def on_disconnect(self, client: Any, packet: object, exc: object = None) -> None:
+        self.up = False
+        self.lost.set()
+
+    def on_subscribe(self, client: Any, mid: int, granted: tuple[int, ...], props: object) -> None:
+        if not self.suback.done():
+            self.suback.set_result(tuple(granted))
+
+
+class MqttJsonConnector:
+    """See the module docstring; made by ``PLUGIN.create`` from a ``ConnectorSpec``."""
+
+    def __init__(self, spec: ConnectorSpec[Options]) -> None:
+        options = spec.options.with_default_url(spec.broker_url)
+        if not isinstance(options, MqttJsonOptions):  # model_copy keeps the class
+            raise TypeError(f"connector {spec.name!r}: options are not MQTT JSON options")
+        self._name = spec.name
+        self._options = options
+
+    @property
+    def broker(self) -> str:
+        """The broker's URL without its password, for errors and logs."""
+        return self._options.redacted_url
+
+    async def run(self, session: Session) -> None:
+        options = self._options
+        client = new_client(options, options.client_id or f"omp-{self._name}")
+        link = _Link()
+        decoder = MessageDecoder(
+            options.topics, session.feed, session.health, session.clock, session.log
+        )
+        gate = AckGate(session.feed, session.health) if options.qos == 1 else None
+        client.on_disconnect = link.on_disconnect
+        client.on_subscribe = link.on_subscribe
+        client.on_message = _acking_handler(decoder, gate) if gate else _handler(decoder)
+        try:
+            await self._connect(client)
+            link.up = not link.lost.is_set()
+            await self._subscribe(client, link, session)
+            session.health.connected()
+            await link.lost.wait()
+            raise ConnectionLostError(f"MQTT broker {self.broker} closed the connection")
+        finally:
+            await _close(client, gate, link)
+
+    async def write(self, address: str, value: WriteValue) -> None:
+        raise WriteError(
+            f"connector {self._name!r} reads MQTT JSON topics only; it cannot write {address!r}"
+        )
+
+    async def _connect(self, client: Any) -> None:
+        options = self._options
+        try:
+            await asyncio.wait_for(
+                client.connect(
+                    options.host,
+                    options.port,
+                    ssl=options.ssl_context(),
+                    keepalive=options.keepalive,
+                ),
+                timeout=max(10, options.keepalive),
+            )
+        except MQTTConnectError as exc:
+            raise ConnectionLostError(f"MQTT broker {self.broker} refused omp: {exc}") from None
+        except TimeoutError:
+            raise ConnectionLostError(f"MQTT broker {self.broker} did not answer") from None
+        except OSError as exc:
+            raise ConnectionLostError(f"MQTT broker {self.broker} unreachable: {exc}") from None
+
+    async def _subscribe(self, client: Any, link: _Link, session: Session) -> None:
+        topics = self._options.topics
+        client.subscribe([Subscription(t.filter, qos=self._options.qos) for t in topics])
+        try:
+            granted = await asyncio.wait_for(asyncio.shield(link.suback), SUBACK_TIMEOUT)
+        except TimeoutError:
+            raise ConnectionLostError(
+                f"MQTT broker {self.broker} did not answer the subscriptions"
+            ) from None
+        refused = 0
+        for topic, code in zip(topics, granted, strict=False):
+            if code >= 0x80:
+                refused += 1
+                session.health.lost(
+                    f"broker refused subscription {topic.filter!r} (code {code:#x})",
+                    device=topic.filter,
+                )
+            elif topic.device_levels is None:
+                session.health.connected(device=topic.filter)
+        if refused == len(topics):
+            raise ConnectionLostError(f"MQTT broker {self.broker} refused every subscription")
+
+
+def _handler(decoder: MessageDecoder) -> Any:
+    """QoS 0: decode and return (gmqtt acknowledges any QoS 1 delivery optimistically)."""
+
+    def on_message(client: Any, topic: str, payload: bytes, qos: int, props: object) -> None:
+        decoder.decode(topic, payload)
+
+    return on_message
+
+
+def _acking_handler(decoder: MessageDecoder, gate: AckGate) -> Any:
+    """QoS 1: gmqtt sends the PUBACK when this coroutine returns, after the submit."""
+
+    async def on_message(client: Any, topic: str, payload: bytes, qos: int, props: object) -> int:
+        decoder.decode(topic, payload)
+        await gate.submitted()
+        return _ACKED
+
+    return on_message
+
+
+async def _close(client: Any, gate: AckGate | None, link: _Link) -> None:
+    """Acknowledge what was submitted if the link is still up, then disconnect.
+
+    Messages whose values could not be submitted stay unacknowledged: the
+    broker redelivers them to the next session.
+    """
+    connected = link.up
+    if gate is not None and gate.waiting and connected and gate.try_flush():
+        for _ in range(3):  # waiter wakes, returns, gmqtt's done-callback writes the PUBACK
+            await asyncio.sleep(0)
+    if connected:
+        await client.disconnect()
+    if gate is not None:
+        gate.release()
