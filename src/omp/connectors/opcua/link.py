@@ -1,0 +1,81 @@
+"""Opening an OPC UA session from the options: endpoint, security, user, timeouts.
+
+asyncua's own reconnect is off: the connector host owns reconnecting, so a
+lost link surfaces as ``ConnectionLostError`` naming the endpoint, and the
+next attempt is a brand-new client and session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from asyncua import ua
+from asyncua.client.client import Client
+from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
+from asyncua.ua.uaerrors import UaError
+
+from omp.connectors.base import ConnectionLostError
+from omp.connectors.opcua.options import OpcUaOptions
+
+_MODES = {
+    "Sign": ua.MessageSecurityMode.Sign,
+    "SignAndEncrypt": ua.MessageSecurityMode.SignAndEncrypt,
+}
+DISCONNECT_TIMEOUT_S = 2.0
+
+
+def endpoint_name(options: OpcUaOptions) -> str:
+    """The endpoint as errors name it (user info, if any, stripped)."""
+    scheme, _, rest = options.endpoint.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
+async def open_client(options: OpcUaOptions) -> Client:
+    """A connected client with an active session; ``ConnectionLostError`` names the endpoint."""
+    client = Client(options.endpoint, timeout=options.request_timeout / 1_000_000)
+    client.session_timeout = options.session_timeout // 1000
+    client.name = client.description = "omp"
+    client.application_uri = "urn:omp:connector:opcua"
+    if options.username is not None:
+        client.set_user(options.username)
+    if options.password is not None:
+        client.set_password(options.password)
+    where = endpoint_name(options)
+    try:
+        await _secure(client, options)
+        await client.connect(auto_reconnect=False)
+    except (OSError, TimeoutError, UaError) as exc:
+        await close_client(client)
+        raise ConnectionLostError(f"OPC UA server {where}: {_describe(exc)}") from exc
+    return client
+
+
+async def _secure(client: Client, options: OpcUaOptions) -> None:
+    if options.security_policy == "None":
+        return
+    assert options.certificate is not None  # checked by the options
+    assert options.private_key is not None
+    await client.set_security(
+        SecurityPolicyBasic256Sha256,
+        certificate=str(options.certificate),
+        private_key=str(options.private_key),
+        server_certificate=(
+            str(options.server_certificate) if options.server_certificate is not None else None
+        ),
+        mode=_MODES[options.security_mode],
+    )
+
+
+async def close_client(client: Client) -> None:
+    """Close the session politely if the server still answers; never raises."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.disconnect(), DISCONNECT_TIMEOUT_S)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (nothing listening)"
+    if isinstance(exc, TimeoutError):
+        return "no answer (timed out)"
+    return str(exc) or type(exc).__name__

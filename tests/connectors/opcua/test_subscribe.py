@@ -1,0 +1,190 @@
+"""The OPC UA connector against a real asyncua server: values, types, quality, groups."""
+
+from __future__ import annotations
+
+import math
+
+from asyncua import ua
+
+from omp.connectors.opcua import PLUGIN
+from omp.core.quality import Quality
+from omp.core.rejects import RejectReason
+from omp.model.kinds import Protocol
+from tests.connectors.opcua.server import OpcUaTestServer
+from tests.connectors.support import registry_of, running_host, wait_for
+
+PLUGINS = {Protocol.OPCUA: PLUGIN}
+
+
+def model(url: str, bindings: str, options: str = "") -> str:
+    return f"""
+format: 1
+enterprise: acme
+connectors:
+  ua:
+    protocol: opcua
+    endpoint: {url}
+    publishing_interval: 50ms
+{options}
+equipment_types:
+  mill:
+    signals:
+      temp: {{datatype: float, unit: Cel}}
+      speed: {{datatype: float, unit: /min}}
+      running: {{datatype: bool, kind: state}}
+      program: {{datatype: string, kind: text}}
+      profile: {{datatype: float}}
+      missing: {{datatype: float}}
+sites:
+  munich:
+    timezone: Europe/Berlin
+    areas:
+      machining:
+        lines:
+          line1:
+            cells:
+              cell1:
+                equipment:
+                  mill01:
+                    type: mill
+                    connector: ua
+                    bindings:
+{bindings}
+"""
+
+
+BINDINGS = """\
+                      temp: ns=2;s=Mill01.Temperature
+                      speed: ns=2;s=Mill01.Speed
+                      running: ns=2;s=Mill01.Running
+                      program: ns=2;s=Mill01.Program
+"""
+
+
+def test_values_of_every_scalar_type_flow_with_source_timestamps(
+    opcua_server: OpcUaTestServer,
+) -> None:
+    registry = registry_of(model(opcua_server.url, BINDINGS))
+    with running_host(registry, PLUGINS) as (host, sink):
+        wait_for(lambda: len(sink.addresses()) == 4, what="initial values of 4 nodes")
+        opcua_server.set("Mill01.Temperature", 42.25)
+        wait_for(lambda: 42.25 in sink.values("ns=2;s=Mill01.Temperature"), what="new temperature")
+        assert sink.values("ns=2;s=Mill01.Speed")[0] == 1200
+        assert sink.values("ns=2;s=Mill01.Running")[0] == 1.0
+        assert sink.values("ns=2;s=Mill01.Program")[0] == "O1000"
+        assert host.health()["ua"]["state"] == "connected"
+    row = next(r for r in sink.rows if r.value == 42.25)
+    assert row.quality == Quality.GOOD
+    assert abs(row.ts / 1e6 - __import__("time").time()) < 30
+
+
+def test_status_codes_map_to_quality(opcua_server: OpcUaTestServer) -> None:
+    """Uncertain keeps its value; a Bad value comes without one (the server nulls it, as the
+    spec says) and is kept as a NaN row of quality Bad, so the outage is on record."""
+    address = "ns=2;s=Mill01.Temperature"
+    registry = registry_of(model(opcua_server.url, BINDINGS))
+    with running_host(registry, PLUGINS) as (_, sink):
+        wait_for(lambda: sink.values(address), what="first value")
+        uncertain = ua.StatusCode(ua.StatusCodes.UncertainLastUsableValue)
+        opcua_server.set("Mill01.Temperature", 1.0, uncertain)
+        wait_for(lambda: 1.0 in sink.values(address), what="uncertain value")
+        opcua_server.set("Mill01.Temperature", 2.0, ua.StatusCode(ua.StatusCodes.BadSensorFailure))
+        wait_for(
+            lambda: any(r.quality == Quality.BAD for r in sink.rows if r.address == address),
+            what="bad row",
+        )
+    rows = [r for r in sink.rows if r.address == address]
+    assert [r.quality for r in rows if r.value == 1.0] == [Quality.UNCERTAIN]
+    bad = [r for r in rows if r.quality == Quality.BAD]
+    assert len(bad) == 1
+    assert isinstance(bad[0].value, float)
+    assert math.isnan(bad[0].value)
+    assert rows[0].quality == Quality.GOOD
+
+
+def test_array_value_is_rejected_naming_the_node_and_others_flow(
+    opcua_server: OpcUaTestServer,
+) -> None:
+    bindings = BINDINGS + "                      profile: ns=2;s=Mill01.Profile\n"
+    registry = registry_of(model(opcua_server.url, bindings))
+    with running_host(registry, PLUGINS) as (host, sink):
+        wait_for(lambda: sink.rejected(RejectReason.WRONG_TYPE) >= 1, what="array rejected")
+        wait_for(lambda: len(sink.addresses()) == 4, what="the 4 scalar nodes")
+        assert ("ua", "ns=2;s=Mill01.Profile", RejectReason.WRONG_TYPE) in sink.rejects
+        assert "ns=2;s=Mill01.Profile" not in sink.addresses()
+        assert "Mill01.Profile" in (host.health()["ua"]["last_error"] or "")
+
+
+def test_unknown_node_is_reported_per_node_while_others_flow(
+    opcua_server: OpcUaTestServer,
+) -> None:
+    bindings = BINDINGS + "                      missing: ns=2;s=Mill01.NoSuchNode\n"
+    registry = registry_of(model(opcua_server.url, bindings))
+    with running_host(registry, PLUGINS) as (host, sink):
+        wait_for(lambda: len(sink.addresses()) == 4, what="the 4 good nodes")
+        opcua_server.set("Mill01.Temperature", 7.5)
+        wait_for(lambda: 7.5 in sink.values("ns=2;s=Mill01.Temperature"), what="values go on")
+        device = host.health()["ua"]["devices"]["ns=2;s=Mill01.NoSuchNode"]
+        assert device["state"] == "lost"
+        assert device["errors"] == 1
+        assert "BadNodeIdUnknown" in device["last_error"]
+        assert host.health()["ua"]["state"] == "connected"
+        assert opcua_server.monitored_items() == 4
+
+
+def test_groups_make_one_subscription_each_with_their_own_interval(
+    opcua_server: OpcUaTestServer,
+) -> None:
+    bindings = """\
+                      temp: {address: ns=2;s=Mill01.Temperature, group: fast}
+                      speed: {address: ns=2;s=Mill01.Speed, group: slow}
+                      running: ns=2;s=Mill01.Running
+"""
+    options = """\
+    groups:
+      fast: {publishing_interval: 20ms, sampling_interval: 10ms, queue_size: 10}
+      slow: {publishing_interval: 1s, deadband: {type: absolute, value: 5}}
+"""
+    registry = registry_of(model(opcua_server.url, bindings, options))
+    with running_host(registry, PLUGINS) as (_, sink):
+        wait_for(lambda: len(sink.addresses()) == 3, what="3 nodes")
+        assert opcua_server.subscriptions() == 3
+        intervals = sorted(
+            s.data.RevisedPublishingInterval
+            for s in opcua_server.server.iserver.subscription_service.subscriptions.values()
+        )
+        assert intervals == [20, 50, 1000]
+        # The slow group's absolute deadband of 5 swallows a change of 1 and passes one of 10.
+        opcua_server.set("Mill01.Speed", 1201)
+        opcua_server.set("Mill01.Speed", 1211)
+        wait_for(lambda: 1211 in sink.values("ns=2;s=Mill01.Speed"), what="change beyond deadband")
+        assert 1201 not in sink.values("ns=2;s=Mill01.Speed")
+
+
+def test_browse_path_and_namespace_uri_addresses_resolve(opcua_server: OpcUaTestServer) -> None:
+    """Until the model accepts ``path=`` addresses, the resolver is driven directly."""
+    import asyncio
+
+    from omp.connectors.opcua.addresses import parse_address, resolve
+    from omp.connectors.opcua.link import close_client, open_client
+    from omp.connectors.opcua.options import OpcUaOptions
+
+    async def scenario() -> dict[str, str]:
+        client = await open_client(OpcUaOptions(endpoint=opcua_server.url))
+        try:
+            addresses = [
+                "path=/Objects/2:Machines/2:Mill01/2:Temperature",
+                "nsu=urn:omp:test:machines;s=Mill01.Speed",
+                "path=/Objects/2:Machines/2:Mill01/2:Nothing",
+            ]
+            found = await resolve(client.uaclient.session, [parse_address(a) for a in addresses])
+            return {a: n.to_string() for a, n in found.node_ids.items()} | {
+                a: "failed: " + why for a, why in found.failures.items()
+            }
+        finally:
+            await close_client(client)
+
+    result = asyncio.run(scenario())
+    assert result["path=/Objects/2:Machines/2:Mill01/2:Temperature"] == "ns=2;s=Mill01.Temperature"
+    assert result["nsu=urn:omp:test:machines;s=Mill01.Speed"] == "ns=2;s=Mill01.Speed"
+    assert result["path=/Objects/2:Machines/2:Mill01/2:Nothing"].startswith("failed: browse path")
