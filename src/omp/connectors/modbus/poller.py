@@ -1,0 +1,173 @@
+"""Polling: each group reads its requests on its own fixed schedule and emits what arrives.
+
+The schedule is a grid on the monotonic clock (``start + k * interval``), so
+polls do not drift. A poll that outlasts its interval is counted as an
+overrun; the next poll starts at once and the grid slots that passed
+meanwhile are skipped, never caught up in a burst. An interval of 0 polls
+back to back. While the sink applies backpressure no new polls start.
+
+Values carry the time their response arrived. A timeout or an exception
+response costs only that request's values (they are not emitted) and counts
+an error on its device; other requests, units and groups keep flowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+from pymodbus.client import AsyncModbusTcpClient
+
+from omp.connectors.base import Session
+from omp.connectors.modbus.addresses import Table
+from omp.connectors.modbus.codec import decode_text, register_bytes
+from omp.connectors.modbus.link import DeviceRefusedError, Link, NoAnswerError
+from omp.connectors.modbus.plan import PollGroup, ReadRequest
+from omp.core.errors import BackpressureError
+from omp.core.quality import Quality
+from omp.core.time import format_duration
+
+BACKPRESSURE_PAUSE = 0.02
+"""Seconds a back-to-back group waits before asking a refusing sink again."""
+
+
+class Poller:
+    """Runs the polling groups of one session over one ``Link``."""
+
+    def __init__(self, session: Session, link: Link, workers: int) -> None:
+        self._session = session
+        self._link = link
+        self._workers = workers
+        self._feed = session.feed
+        self._health = session.health
+        self._clock = session.clock
+        self.overruns: dict[str, int] = {}
+
+    async def run_group(self, group: PollGroup) -> None:
+        """Poll ``group`` forever on its grid; returns only by cancellation or link loss."""
+        interval = group.interval_us
+        start = time.monotonic_ns() // 1000
+        slot = 0
+        while True:
+            if self._ready():
+                await self.poll(group.requests)
+            elif interval == 0:
+                await asyncio.sleep(BACKPRESSURE_PAUSE)
+                continue
+            if interval == 0:
+                await asyncio.sleep(0)  # let the host's flusher and other groups run
+                continue
+            slot += 1
+            now = time.monotonic_ns() // 1000
+            due = start + slot * interval
+            if now >= due:
+                skipped = (now - due) // interval
+                slot += skipped
+                self._overran(group, skipped)
+            else:
+                await asyncio.sleep((due - now) / 1e6)
+
+    async def poll(self, requests: list[ReadRequest]) -> None:
+        """Every request once, ``workers`` at a time (one per connection)."""
+        pending = iter(requests)
+
+        async def worker() -> None:
+            for request in pending:
+                await self.read(request)
+
+        workers = min(self._workers, len(requests))
+        if workers == 1:
+            await worker()
+        else:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+
+    async def read(self, request: ReadRequest) -> None:
+        """One read: emit its values, or count its failure on its device."""
+        try:
+            response = await self._link.call(_reader(request), request.label)
+        except NoAnswerError as exc:
+            self._health.lost(str(exc), device=request.device)
+            return
+        except DeviceRefusedError as exc:
+            self._health.error(str(exc), device=request.device)
+            return
+        ts = self._clock()
+        if request.table.is_bits:
+            self._emit_bits(request, response.bits, ts)
+        else:
+            self._emit_registers(request, response.registers, ts)
+        self._health.connected(device=request.device)
+        self._health.received(request.values, device=request.device)
+        # Under backpressure the rows are kept; ``_ready`` holds new polls until a flush succeeds.
+        with contextlib.suppress(BackpressureError):
+            self._feed.flush_if_full()
+
+    def _emit_registers(self, request: ReadRequest, registers: list[int], ts: int) -> None:
+        if len(registers) < request.count:
+            self._health.error(
+                f"{request.label}: answer holds {len(registers)} registers, "
+                f"expected {request.count}",
+                device=request.device,
+            )
+            return
+        wire = register_bytes(registers)
+        decoder = request.numbers
+        if decoder is not None:
+            feed, size = self._feed, decoder.size
+            feed.rows_address.extend(decoder.indices)
+            feed.rows_ts.extend([ts] * size)
+            feed.rows_value.extend(decoder.numbers(wire).tolist())
+            feed.rows_quality.extend([Quality.GOOD] * size)
+        for index, address in request.texts:
+            first = 2 * (address.register - request.start)
+            text = decode_text(
+                wire[first : first + 2 * address.size], address.string_bytes, address.order
+            )
+            self._feed.add_text(index, ts, text)
+
+    def _emit_bits(self, request: ReadRequest, bits: list[bool], ts: int) -> None:
+        add = self._feed.add
+        for index, offset in request.bits:
+            add(index, ts, 1.0 if bits[offset] else 0.0)
+
+    def _ready(self) -> bool:
+        """False while the feed is full and the sink still refuses it."""
+        if self._feed.pending < self._feed.max_points:
+            return True
+        try:
+            self._feed.flush()
+        except BackpressureError:
+            return False
+        return True
+
+    def _overran(self, group: PollGroup, skipped: int) -> None:
+        count = self.overruns[group.name] = self.overruns.get(group.name, 0) + 1
+        if count == 1:
+            self._session.log.warning(
+                "modbus polling group %r overran its %s interval (reads take longer)",
+                group.name,
+                format_duration(group.interval_us),
+            )
+        self._health.error(
+            f"polling group {group.name!r} overran its {format_duration(group.interval_us)} "
+            f"interval {count} times ({skipped} polls skipped this time)"
+        )
+
+
+def _reader(request: ReadRequest) -> Any:
+    """The pymodbus call that performs ``request``."""
+    address, count, unit = request.start, request.count, request.unit
+    table = request.table
+
+    def call(client: AsyncModbusTcpClient) -> Any:
+        if table is Table.HOLDING:
+            return client.read_holding_registers(address, count=count, device_id=unit)
+        if table is Table.INPUT:
+            return client.read_input_registers(address, count=count, device_id=unit)
+        if table is Table.COIL:
+            return client.read_coils(address, count=count, device_id=unit)
+        return client.read_discrete_inputs(address, count=count, device_id=unit)
+
+    return call
