@@ -1,0 +1,105 @@
+"""Coalescing, several unit ids on one gateway, and polling groups, against a real server."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+
+import pytest
+from tests.connectors.modbus.model import PLUGINS, Sig, plc_registry
+from tests.connectors.modbus.server import ModbusTestServer, Tables
+from tests.connectors.support import running_host, wait_for
+
+from omp.connectors.health import LinkState
+
+READ_HOLDING = 3
+
+
+@pytest.fixture
+def server() -> Iterator[ModbusTestServer]:
+    units = {
+        1: Tables(holding=[i % 1000 for i in range(1000)]),
+        2: Tables(holding=[200 + i for i in range(200)]),
+        3: Tables(holding=[300 + i for i in range(200)]),
+    }
+    server = ModbusTestServer(units)
+    server.start()
+    yield server
+    server.stop()
+
+
+def options(server: ModbusTestServer, **more: object) -> dict[str, object]:
+    return {"host": "127.0.0.1", "port": server.port, "poll_interval": "1h", **more}
+
+
+@pytest.mark.parametrize("count", [1, 125, 126, 700])
+def test_adjacent_addresses_take_the_fewest_reads(server: ModbusTestServer, count: int) -> None:
+    signals = {f"r{i:03d}": Sig(f"holding:{i}:uint16") for i in range(count)}
+    registry = plc_registry(options(server), signals)
+    with running_host(registry, PLUGINS) as (_, sink):
+        wait_for(lambda: len(sink.addresses()) == count, what="one poll of every register")
+        reads = server.seen(unit=1, function_code=READ_HOLDING)
+        assert len(reads) == math.ceil(count / 125)
+        assert all(read.count <= 125 for read in reads)
+        assert sink.values(f"holding:{count - 1}:uint16") == [float((count - 1) % 1000)]
+
+
+def test_gaps_and_value_boundaries_shape_the_reads(server: ModbusTestServer) -> None:
+    addresses = [f"holding:{i}:int16" for i in range(124)]  # registers 0-123
+    addresses += ["holding:124:float32"]  # 124-125: would cross 125, so a read of its own
+    addresses += ["holding:130:uint16"]  # gap 4 <= max_gap: joins the float's read
+    addresses += ["holding:400:uint16"]  # far away: a read of its own
+    signals = {f"a{i:03d}": Sig(address) for i, address in enumerate(addresses)}
+    registry = plc_registry(options(server, max_gap=4), signals)
+    with running_host(registry, PLUGINS) as (_, sink):
+        wait_for(lambda: len(sink.addresses()) == len(addresses), what="one poll")
+        reads = {(r.address, r.count) for r in server.seen(unit=1, function_code=READ_HOLDING)}
+        assert reads == {(0, 124), (124, 7), (400, 1)}
+
+
+def test_several_units_share_one_gateway_connection(server: ModbusTestServer) -> None:
+    signals = {
+        "u1": Sig("holding:5:uint16"),  # unit_id 1 is the default
+        "u2": Sig("2:holding:5:uint16"),
+        "u3": Sig("3:holding:5:uint16"),
+    }
+    registry = plc_registry(options(server, poll_interval="50ms"), signals)
+    with running_host(registry, PLUGINS) as (host, sink):
+        wait_for(lambda: len(sink.addresses()) == 3, what="a value of every unit")
+        assert sink.values("holding:5:uint16")[0] == 5.0
+        assert sink.values("2:holding:5:uint16")[0] == 205.0
+        assert sink.values("3:holding:5:uint16")[0] == 305.0
+        health = host.connector_health("plc")
+        for unit in (1, 2, 3):
+            device = f"127.0.0.1:{server.port}/unit {unit}"
+            wait_for(lambda d=device: health.device_state(d) is LinkState.CONNECTED, what=device)
+    assert {s.unit for s in server.seen(function_code=READ_HOLDING)} == {1, 2, 3}
+
+
+def test_fast_group_polls_more_often_than_slow(server: ModbusTestServer) -> None:
+    signals = {
+        "slow": Sig("holding:1:uint16"),  # default group: poll_interval
+        "fast": Sig("holding:100:uint16", group="fast"),
+    }
+    registry = plc_registry(
+        options(server, poll_interval="400ms", groups={"fast": {"interval": "40ms"}}), signals
+    )
+    with running_host(registry, PLUGINS) as (_, sink):
+        wait_for(lambda: len(sink.values("holding:100:uint16")) >= 15, what="15 fast polls")
+        fast = len(sink.values("holding:100:uint16"))
+        slow = len(sink.values("holding:1:uint16"))
+    assert 1 <= slow <= 4, f"slow group polled {slow} times while fast polled {fast}"
+    reads = server.seen(unit=1, function_code=READ_HOLDING)
+    assert sum(r.address == 100 for r in reads) >= 15 > 4 >= sum(r.address == 1 for r in reads)
+
+
+def test_polls_keep_to_their_grid_and_time_values_on_arrival(server: ModbusTestServer) -> None:
+    registry = plc_registry(options(server, poll_interval="50ms"), {"v": Sig("holding:7")})
+    with running_host(registry, PLUGINS) as (_, sink):
+        wait_for(lambda: len(sink.values("holding:7")) >= 11, what="11 polls")
+        with sink.lock:
+            stamps = [row.ts for row in sink.rows if row.address == "holding:7"][:11]
+    spacing = [(b - a) / 1000 for a, b in itertools.pairwise(stamps)]
+    # Ten intervals on a fixed grid: 500 ms apart in total, whatever each one's jitter.
+    assert 400 <= (stamps[-1] - stamps[0]) / 1000 <= 650, spacing
