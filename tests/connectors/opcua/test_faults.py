@@ -88,7 +88,8 @@ equipment_types:
 sites:
   s:
     timezone: UTC
-    areas: {{a: {{lines: {{l: {{cells: {{c: {{equipment: {{m1: {{type: mill, connector: ua, bindings: {{
+    areas: {{a: {{lines: {{l: {{cells: {{c: {{equipment: {{m1: {{
+      type: mill, connector: ua, bindings: {{
       speed_sp: ns=2;s=Mill01.Speed,
       run_sp: ns=2;s=Mill01.Running,
       temp_sp: ns=2;s=Mill01.Temperature,

@@ -35,7 +35,8 @@ equipment_types:
 sites:
   s:
     timezone: UTC
-    areas: {{a: {{lines: {{l: {{cells: {{c: {{equipment: {{m1: {{type: mill, connector: ua, bindings: {{
+    areas: {{a: {{lines: {{l: {{cells: {{c: {{equipment: {{m1: {{
+      type: mill, connector: ua, bindings: {{
       temp: "{TEMP}"}}}}}}}}}}}}}}}}}}
 """
 
