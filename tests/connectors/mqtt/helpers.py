@@ -95,12 +95,26 @@ sites:
 """
 
 
+class PersistentMosquitto(Mosquitto):
+    """The support Mosquitto, but able to write its persistence file when run as root.
+
+    Started as root, Mosquitto drops to the ``mosquitto`` user, which cannot
+    write into pytest's root-only temporary directories: it then logs
+    "Permission denied" at every save and a restart forgets every session.
+    ``user root`` keeps it as root (and is ignored when not started as root).
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.config.write_text(self.config.read_text() + "user root\n")
+
+
 class PrivateMosquitto(Mosquitto):
-    """A private Mosquitto whose config is written by the test (password files, TLS)."""
+    """A private Mosquitto whose listener config is written by the test (passwords, TLS)."""
 
     def __init__(self, workdir: Path, listener: str) -> None:
         super().__init__(workdir)
-        self.config.write_text(f"listener {self.port} 127.0.0.1\n{listener}")
+        self.config.write_text(f"listener {self.port} 127.0.0.1\n{listener}user root\n")
 
 
 def password_file(workdir: Path, user: str, password: str) -> Path:
