@@ -87,7 +87,9 @@ def test_a_taken_port_is_named_with_the_setting_to_change() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         broker = EmbeddedBroker(port=port)
-        with pytest.raises(BrokerStartError, match=f"127.0.0.1:{port}.*already in use.*broker_url"):
+        with pytest.raises(
+            BrokerStartError, match=f"127.0.0.1:{port}.*already in use.*mqtt_url.*broker_port"
+        ):
             broker.start()
         assert not broker.running
 

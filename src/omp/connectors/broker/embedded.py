@@ -212,8 +212,9 @@ def _start_failure(where: str, cause: OSError) -> str:
     if cause.errno == errno.EADDRINUSE:
         return (
             f"cannot start the embedded MQTT broker on {where}: the port is already in use "
-            "(another MQTT broker such as Mosquitto?). To use that broker, set broker_url "
-            "(e.g. mqtt://127.0.0.1:1883); to keep the embedded one, set broker_port to a free port"
+            "(another MQTT broker such as Mosquitto?). To use that broker, set mqtt_url "
+            "(e.g. mqtt://127.0.0.1:1883, or OMP_MQTT_URL); to keep the embedded one, set "
+            "broker_port (OMP_BROKER_PORT) to a free port"
         )
     if cause.errno == errno.EACCES:
         return (
