@@ -259,6 +259,10 @@ class EdgeNode:
         build(payload)
         return payload.SerializeToString()  # type: ignore[no-any-return]
 
+    def flush(self) -> None:
+        """Return once the broker has everything published so far (a QoS 1 round trip)."""
+        self.publish_raw(f"edge-test/{self.node}/flush", b"", qos=1)
+
     def publish_raw(self, topic: str, payload: bytes, qos: int = 0) -> None:
         info = self._client.publish(topic, payload, qos=qos)
         if qos:
