@@ -20,6 +20,7 @@ from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ConnectionException, ModbusIOException
 
 from omp.connectors.base import ConnectionLostError
+from omp.connectors.modbus.frames import keep_raw_registers
 from omp.connectors.modbus.options import ModbusOptions
 from omp.core.errors import OmpError
 
@@ -70,6 +71,7 @@ class Link:
                 reconnect_delay=0,  # the connector host reconnects, with backoff
                 trace_connect=self._on_connect,
             )
+            keep_raw_registers(client)
             self._clients.append(client)
             if not await client.connect():
                 raise ConnectionLostError(

@@ -60,11 +60,12 @@ class ReadRequest:
     texts: list[tuple[int, ModbusAddress]] = field(default_factory=list)
     """(feed index, address) of each string."""
     values: int = 0
+    label: str = field(init=False)
+    """The register range for messages: ``holding 100-224 of unit 3``."""
 
-    @property
-    def label(self) -> str:
-        """The register range for messages: ``holding 100-224 of unit 3``."""
-        return f"{self.table.value} {self.start}-{self.start + self.count - 1} of unit {self.unit}"
+    def __post_init__(self) -> None:
+        last = self.start + self.count - 1
+        self.label = f"{self.table.value} {self.start}-{last} of unit {self.unit}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,13 @@ import contextlib
 import time
 from typing import Any
 
+import numpy as np
 from pymodbus.client import AsyncModbusTcpClient
 
 from omp.connectors.base import Session
 from omp.connectors.modbus.addresses import Table
-from omp.connectors.modbus.codec import decode_text, register_bytes
-from omp.connectors.modbus.link import DeviceRefusedError, Link, NoAnswerError
+from omp.connectors.modbus.codec import decode_text
+from omp.connectors.modbus.link import Call, DeviceRefusedError, Link, NoAnswerError
 from omp.connectors.modbus.plan import PollGroup, ReadRequest
 from omp.core.errors import BackpressureError
 from omp.core.quality import Quality
@@ -44,6 +45,7 @@ class Poller:
         self._health = session.health
         self._clock = session.clock
         self.overruns: dict[str, int] = {}
+        self._readers: dict[int, Call] = {}
 
     async def run_group(self, group: PollGroup) -> None:
         """Poll ``group`` forever on its grid; returns only by cancellation or link loss."""
@@ -85,8 +87,11 @@ class Poller:
 
     async def read(self, request: ReadRequest) -> None:
         """One read: emit its values, or count its failure on its device."""
+        reader = self._readers.get(id(request))
+        if reader is None:
+            reader = self._readers[id(request)] = _reader(request)
         try:
-            response = await self._link.call(_reader(request), request.label)
+            response = await self._link.call(reader, request.label)
         except NoAnswerError as exc:
             self._health.lost(str(exc), device=request.device)
             return
@@ -97,22 +102,22 @@ class Poller:
         if request.table.is_bits:
             self._emit_bits(request, response.bits, ts)
         else:
-            self._emit_registers(request, response.registers, ts)
+            self._emit_registers(request, response.raw, ts)
         self._health.connected(device=request.device)
         self._health.received(request.values, device=request.device)
         # Under backpressure the rows are kept; ``_ready`` holds new polls until a flush succeeds.
         with contextlib.suppress(BackpressureError):
             self._feed.flush_if_full()
 
-    def _emit_registers(self, request: ReadRequest, registers: list[int], ts: int) -> None:
-        if len(registers) < request.count:
+    def _emit_registers(self, request: ReadRequest, raw: bytes, ts: int) -> None:
+        if len(raw) < 2 * request.count:
             self._health.error(
-                f"{request.label}: answer holds {len(registers)} registers, "
+                f"{request.label}: answer holds {len(raw) // 2} registers, "
                 f"expected {request.count}",
                 device=request.device,
             )
             return
-        wire = register_bytes(registers)
+        wire = np.frombuffer(raw, dtype=np.uint8)
         decoder = request.numbers
         if decoder is not None:
             feed, size = self._feed, decoder.size
@@ -156,7 +161,7 @@ class Poller:
         )
 
 
-def _reader(request: ReadRequest) -> Any:
+def _reader(request: ReadRequest) -> Call:
     """The pymodbus call that performs ``request``."""
     address, count, unit = request.start, request.count, request.unit
     table = request.table
