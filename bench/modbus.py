@@ -102,7 +102,8 @@ async def bare_reads(port: int, blocks: int, connections: int, seconds: float) -
             response = await client.read_holding_registers(
                 (block % blocks) * BLOCK, count=BLOCK, device_id=1
             )
-            assert not response.isError() and len(response.registers) == BLOCK
+            if response.isError() or len(response.registers) != BLOCK:
+                raise SystemExit(f"bare read failed: {response}")
             done += 1
             block += 1
 
