@@ -1,0 +1,325 @@
+"""Sparkplug B host throughput: omp's connector into the embedded historian against a bare
+gmqtt + protobuf subscriber, same messages, same broker, same run.
+
+A separate publisher process writes pre-encoded MQTT PUBLISH packets (QoS 0) straight to
+a private Mosquitto's socket, so the publisher is never the limit: DDATA messages of
+``--metrics`` Float metrics (by alias, each with its timestamp) from one edge node with
+``--devices`` devices.
+
+(a) reference: a gmqtt subscriber that parses each payload with the generated protobuf
+    code and reads every metric's alias, timestamp and value, storing nothing;
+(b) omp: the Sparkplug connector under the real ConnectorHost, into Ingest (a mapping
+    rule binds every metric) and the Historian on DuckDB, timed until durable.
+
+Both are timed from the publisher's start to the last point received (a) or stored (b).
+
+    python bench/sparkplug.py                 # 300k messages x 20 metrics
+    py-spy record -f raw -o /tmp/sparkplug.txt --threads -- python bench/sparkplug.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from omp.bus import Bus
+from omp.connectors.host import ConnectorHost
+from omp.connectors.sparkplug import PLUGIN
+from omp.connectors.sparkplug._generated.sparkplug_b_pb2 import Payload
+from omp.historian.backends.duckdb import DuckDBBackend
+from omp.historian.service import Historian
+from omp.ingest import Ingest
+from omp.model import compile_model, parse_model
+from omp.model.kinds import Protocol
+
+from common import Result, report
+
+GROUP, NODE = "bench", "edge"
+FLOAT, UINT64, BOOLEAN = 9, 8, 11
+
+
+# -- the broker --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_mosquitto(work: Path, port: int) -> subprocess.Popen[bytes]:
+    config = work / "mosquitto.conf"
+    config.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\n"
+        "max_queued_messages 0\nmax_inflight_messages 0\n"
+    )
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    process = subprocess.Popen([binary, "-c", str(config)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"mosquitto did not start on port {port}")
+
+
+# -- the publisher (its own process) -----------------------------------------------------
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _publish_packet(topic: str, payload: bytes) -> bytes:
+    name = topic.encode()
+    body = len(name).to_bytes(2, "big") + name + payload
+    return b"\x30" + _varint(len(body)) + body
+
+
+def _connect_packet(client_id: str) -> bytes:
+    ident = client_id.encode()
+    body = b"\x00\x04MQTT\x04\x02\x00\x3c" + len(ident).to_bytes(2, "big") + ident
+    return b"\x10" + _varint(len(body)) + body
+
+
+def births(devices: int, metrics: int, start_ms: int) -> list[tuple[str, bytes]]:
+    """NBIRTH (seq 0, bdSeq, Rebirth) and one DBIRTH per device (seq 1..)."""
+    node = Payload(timestamp=start_ms, seq=0)
+    for name, datatype in (("bdSeq", UINT64), ("Node Control/Rebirth", BOOLEAN)):
+        metric = node.metrics.add()
+        metric.name, metric.datatype, metric.timestamp = name, datatype, start_ms
+        if datatype == UINT64:
+            metric.long_value = 0
+        else:
+            metric.boolean_value = False
+    out = [(f"spBv1.0/{GROUP}/NBIRTH/{NODE}", node.SerializeToString())]
+    for d in range(devices):
+        payload = Payload(timestamp=start_ms, seq=1 + d)
+        for m in range(metrics):
+            metric = payload.metrics.add()
+            metric.name, metric.alias, metric.datatype = f"m{m:02d}", 1 + m, FLOAT
+            metric.timestamp, metric.float_value = start_ms, 20.0 + m
+        out.append((f"spBv1.0/{GROUP}/DBIRTH/{NODE}/dev{d:02d}", payload.SerializeToString()))
+    return out
+
+
+def data_messages(messages: int, devices: int, metrics: int, start_ms: int) -> list[bytes]:
+    """Pre-encoded PUBLISH packets of DDATA, devices round robin, 1 ms apart per device."""
+    packets = []
+    for i in range(messages):
+        device, step = i % devices, i // devices
+        ts = start_ms + 1 + step
+        payload = Payload(timestamp=ts, seq=(1 + devices + i) & 0xFF)
+        for m in range(metrics):
+            metric = payload.metrics.add()
+            metric.alias, metric.timestamp, metric.datatype = 1 + m, ts, FLOAT
+            metric.float_value = 20.0 + m + ((i * 7 + m) % 100) * 0.25
+        topic = f"spBv1.0/{GROUP}/DDATA/{NODE}/dev{device:02d}"
+        packets.append(_publish_packet(topic, payload.SerializeToString()))
+    return packets
+
+
+def publisher(port: int, args: argparse.Namespace, start_ms: int, pipe: Connection) -> None:
+    """Waits for 'births' and 'go' on ``pipe``; answers 'sent' with the publish seconds."""
+    data = data_messages(args.messages, args.devices, args.metrics, start_ms)
+    birth = b"".join(_publish_packet(t, p) for t, p in births(args.devices, args.metrics, start_ms))
+    chunks = [b"".join(data[i : i + 1000]) for i in range(0, len(data), 1000)]
+    pipe.send("ready")
+    while True:
+        command = pipe.recv()
+        if command == "quit":
+            return
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(_connect_packet(f"bench-pub-{command}"))
+            sock.recv(4)  # CONNACK
+            if command == "births":
+                sock.sendall(birth)
+                pipe.send("sent")
+                continue
+            t0 = time.perf_counter()
+            for chunk in chunks:
+                sock.sendall(chunk)
+            sock.sendall(b"\xe0\x00")  # DISCONNECT: the broker has it all
+            pipe.send(time.perf_counter() - t0)
+
+
+# -- (a) the bare subscriber -------------------------------------------------------------
+
+
+async def bare_subscriber(port: int, pipe: Connection, expected: int) -> tuple[float, int]:
+    from gmqtt import Client
+
+    received = [0]
+    done = asyncio.Event()
+    checksum = [0.0]
+
+    def on_message(_c: object, _t: str, raw: bytes, _q: int, _p: object) -> None:
+        payload = Payload()
+        payload.ParseFromString(raw)
+        total = 0.0
+        for metric in payload.metrics:
+            total += metric.alias + metric.timestamp + metric.float_value
+        checksum[0] += total
+        received[0] += len(payload.metrics)
+        if received[0] >= expected:
+            done.set()
+
+    client = Client("bench-bare")
+    client.on_message = on_message
+    await client.connect("127.0.0.1", port)
+    client.subscribe(f"spBv1.0/{GROUP}/DDATA/#", qos=0)
+    await asyncio.sleep(0.5)
+    t0 = time.perf_counter()
+    pipe.send("go")
+    try:
+        await asyncio.wait_for(done.wait(), 300)
+    except TimeoutError:
+        print(f"bare subscriber: only {received[0]:,} of {expected:,} points arrived")
+    elapsed = time.perf_counter() - t0
+    print(f"bare run: publisher sent in {pipe.recv():.2f} s")
+    await client.disconnect()
+    return elapsed, received[0]
+
+
+# -- (b) omp ------------------------------------------------------------------------------
+
+
+def bench_model(url: str, devices: int, metrics: int) -> str:
+    signals = "\n".join(f"      m{m:02d}: {{}}" for m in range(metrics))
+    equipment = "\n".join(f"                  dev{d:02d}: {{type: box}}" for d in range(devices))
+    return f"""
+enterprise: bench
+equipment_types:
+  box:
+    signals:
+{signals}
+connectors:
+  spb:
+    protocol: sparkplug
+    url: {url}
+    host_id: omp-bench
+    map:
+      - {{source: "{GROUP}/{NODE}/{{device}}/{{signal}}", signal: "bench/site/area/line/cell/{{device}}/{{signal}}"}}
+sites:
+  site:
+    timezone: UTC
+    areas:
+      area:
+        lines:
+          line:
+            cells:
+              cell:
+                equipment:
+{equipment}
+"""
+
+
+def omp_host(port: int, pipe: Connection, args: argparse.Namespace, work: Path) -> float:
+    backend = DuckDBBackend.open(work / "omp.duckdb")
+    historian = Historian(backend, queue_points=2_000_000)
+    historian.start()
+    url = f"mqtt://127.0.0.1:{port}"
+    registry = compile_model(
+        parse_model(bench_model(url, args.devices, args.metrics)), ids=historian
+    )
+    ingest = Ingest(registry, historian=historian, bus=Bus())
+    host = ConnectorHost(registry, ingest, {Protocol.SPARKPLUG: PLUGIN})
+    host.start()
+    try:
+        _wait(lambda: host.health()["spb"]["state"] == "connected", "the host to connect")
+        pipe.send("births")
+        pipe.recv()
+        births_points = args.devices * args.metrics
+        _wait(lambda: ingest.stats().accepted >= births_points, "the births to be stored")
+        expected = births_points + args.messages * args.metrics
+        t0 = time.perf_counter()
+        pipe.send("go")
+        _wait(lambda: ingest.stats().accepted >= expected, "every point", period=0.005)
+        historian.flush(timeout=600)
+        elapsed = time.perf_counter() - t0
+        print(f"omp run: publisher sent in {pipe.recv():.2f} s")
+        stats = ingest.stats()
+        # The NBIRTH's 'Node Control/Rebirth' (false) is the one metric no rule binds.
+        unmapped = {a: n for (_, a), n in stats.unmapped.items() if "/_node/" not in a}
+        if unmapped or sum(stats.rejected.values()) > len(stats.unmapped):
+            raise SystemExit(f"omp rejected points: {stats.rejected}, unmapped {unmapped}")
+    finally:
+        host.stop()
+        historian.stop()
+    return elapsed
+
+
+def _wait(condition: object, what: str, timeout: float = 600, period: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(period)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=300_000)
+    parser.add_argument("--devices", type=int, default=10)
+    parser.add_argument("--metrics", type=int, default=20)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="omp-bench-sparkplug-"))
+    port = free_port()
+    broker = start_mosquitto(work, port)
+    start_ms = time.time_ns() // 1_000_000 - 86_400_000  # a day ago: never in the future
+    ours, theirs = mp.get_context("spawn").Pipe()
+    process = mp.get_context("spawn").Process(
+        target=publisher, args=(port, args, start_ms, theirs), daemon=True
+    )
+    process.start()
+    try:
+        print("publisher encoding messages...")
+        assert ours.recv() == "ready"
+        points = args.messages * args.metrics
+        bare_s, bare_points = asyncio.run(bare_subscriber(port, ours, points))
+        omp_s = omp_host(port, ours, args, work)
+        ours.send("quit")
+    finally:
+        broker.terminate()
+        broker.wait(10)
+    bare_rate, omp_rate = bare_points / bare_s, points / omp_s
+    report(
+        "sparkplug",
+        [
+            Result(
+                "Sparkplug host into the embedded historian",
+                omp_rate,
+                "points/s",
+                "bare gmqtt + generated protobuf subscriber (decode only)",
+                bare_rate,
+                ">= 0.50",
+                {
+                    "points": points,
+                    "messages": args.messages,
+                    "metrics_per_message": args.metrics,
+                    "devices": args.devices,
+                    "omp_seconds": omp_s,
+                    "bare_seconds": bare_s,
+                },
+            )
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
