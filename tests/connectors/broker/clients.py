@@ -54,6 +54,7 @@ class GmqttSubscriber:
     port: int
     client_id: str = "test-sub"
     clean_session: bool = True
+    version: int = MQTTv311
     received: list[Received] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
     _thread: threading.Thread | None = None
@@ -71,8 +72,9 @@ class GmqttSubscriber:
 
     async def _connect(self, subscriptions: tuple[tuple[str, int], ...]) -> None:
         client = gmqtt.Client(self.client_id, clean_session=self.clean_session)
+        client.set_config({"reconnect_delay": 0})  # a protocol downgrade retries at once
         client.on_message = self._on_message
-        await client.connect("127.0.0.1", self.port, version=MQTTv311)
+        await client.connect("127.0.0.1", self.port, version=self.version)
         for topic, qos in subscriptions:
             client.subscribe(topic, qos=qos)
         self._client = client
@@ -82,6 +84,11 @@ class GmqttSubscriber:
     ) -> int:
         self.received.append(Received(topic, payload, qos, bool(properties.get("retain"))))
         return 0
+
+    @property
+    def protocol_version(self) -> int:
+        """The MQTT protocol level the connection ended up with (4: 3.1.1, 5: 5.0)."""
+        return int(self._client._connection_state.protocol_version)  # gmqtt keeps it there
 
     def disconnect(self) -> None:
         if self._client is not None:

@@ -6,6 +6,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 
 from omp.connectors.broker import BrokerStartError, EmbeddedBroker
 from omp.core.errors import ConfigError
@@ -45,6 +46,7 @@ def test_qos0_and_qos1_messages_reach_a_wildcard_subscriber(
         publish(pub, "plant/press_02/force", b"not subscribed", qos=1)
         publish(pub, "line/1/cell/a", b"deep", qos=1)
         wait_for(lambda: len(subscriber.received) >= 3, what="three messages")
+        assert broker.health()["clients"] == 2  # the publisher and the subscriber
     by_topic = {m.topic: m for m in subscriber.received}
     assert set(by_topic) == {"plant/press_01/temp", "plant/press_02/temp", "line/1/cell/a"}
     assert by_topic["plant/press_02/temp"].payload == b'{"value": 22.5}'
@@ -79,6 +81,20 @@ def test_persistent_session_keeps_qos1_messages_while_the_subscriber_is_away(
         assert sorted(m.payload for m in durable.received) == [b"0", b"1", b"2"]
     finally:
         durable.close()
+
+
+def test_an_mqtt5_client_is_refused_at_once_and_gmqtt_falls_back_to_3_1_1(
+    broker: EmbeddedBroker,
+) -> None:
+    modern = GmqttSubscriber(broker.port, client_id="mqtt5-client", version=MQTTv50)
+    try:
+        modern.connect(("v5/#", 1))  # CONNACK "unacceptable protocol version", then 3.1.1
+        assert modern.protocol_version == MQTTv311
+        with paho_publisher(broker.port) as pub:
+            publish(pub, "v5/hello", b"{}", qos=1)
+        wait_for(lambda: modern.topics() == ["v5/hello"], what="the message over 3.1.1")
+    finally:
+        modern.close()
 
 
 def test_a_taken_port_is_named_with_the_setting_to_change() -> None:

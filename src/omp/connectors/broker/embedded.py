@@ -22,10 +22,16 @@ import logging
 import threading
 from typing import Any
 
-from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
+from amqtt.adapters import StreamWriterAdapter
 from amqtt.broker import Broker
 from amqtt.errors import BrokerError
 
+from omp.connectors.broker.handshake import (
+    MQTT_311_LEVEL,
+    REFUSE_PROTOCOL,
+    PrefixedReader,
+    read_protocol_level,
+)
 from omp.core.errors import ConfigError, OmpError
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,10 @@ _ADMISSION_PLUGIN = "omp.connectors.broker.auth.LoopbackAdmission"
 _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 10.0
 _SHUTDOWN_ROUNDS = 10
+DEFAULT_SESSION_EXPIRY_S = 24 * 3600
+"""A persistent session (and the QoS 1 messages queued for it, in memory) is dropped
+after its client has been away this long, so a client that never returns cannot
+grow the broker without bound."""
 
 
 class BrokerStartError(OmpError):
@@ -45,12 +55,19 @@ class EmbeddedBroker:
     """An in-process MQTT 3.1.1 broker, loopback only unless ``allow_remote`` is set.
 
     ``port=0`` picks a free port; ``url`` then reports the real one. Clients on
-    loopback connect without credentials. ``start``/``stop`` may be called from
-    any thread; ``stop`` frees the port before it returns.
+    loopback connect without credentials. ``session_expiry`` (seconds, None:
+    never) bounds how long an absent client's persistent session is kept.
+    ``start``/``stop`` may be called from any thread; ``stop`` frees the port
+    before it returns.
     """
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 1883, *, allow_remote: bool = False
+        self,
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        *,
+        allow_remote: bool = False,
+        session_expiry: int | None = DEFAULT_SESSION_EXPIRY_S,
     ) -> None:
         if not allow_remote and not _is_loopback(host):
             raise ConfigError(
@@ -61,6 +78,7 @@ class EmbeddedBroker:
         if not 0 <= port <= 65535:
             raise ConfigError(f"embedded MQTT broker port {port} is not in 0..65535")
         self.host = host
+        self.session_expiry = session_expiry
         self._requested_port = port
         self._port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -69,9 +87,20 @@ class EmbeddedBroker:
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.StreamWriter] = set()
 
+    name = "mqtt-broker"
+
     @property
     def running(self) -> bool:
         return self._thread is not None
+
+    def health(self) -> dict[str, object]:
+        """For the platform's health: where it listens and how many clients are connected."""
+        return {
+            "name": self.name,
+            "url": self.url,
+            "running": self.running,
+            "clients": len(self._clients),
+        }
 
     @property
     def port(self) -> int:
@@ -140,7 +169,7 @@ class EmbeddedBroker:
         connections, which a clean stop must close itself.
         """
         where = f"{self.host}:{self._requested_port}"
-        broker = Broker(_broker_config())
+        broker = Broker(_broker_config(self.session_expiry))
         await broker.start()
         try:
             self._server = await asyncio.start_server(
@@ -155,9 +184,16 @@ class EmbeddedBroker:
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._clients.add(writer)
         try:
+            prefix, level = await read_protocol_level(reader)
+            if level is not None and level != MQTT_311_LEVEL:
+                writer.write(REFUSE_PROTOCOL)
+                await writer.drain()
+                return
             await self._broker.external_connected(
-                StreamReaderAdapter(reader), StreamWriterAdapter(writer), _LISTENER
+                PrefixedReader(prefix, reader), StreamWriterAdapter(writer), _LISTENER
             )
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the client left before saying who it is
         finally:
             self._clients.discard(writer)
             writer.close()
@@ -196,7 +232,7 @@ async def _end_connections(clients: set[asyncio.StreamWriter]) -> None:
             return
 
 
-def _broker_config() -> dict[str, Any]:
+def _broker_config(session_expiry: int | None) -> dict[str, Any]:
     """amqtt's configuration: one external listener (our socket), our admission plugin.
 
     Leaving out amqtt's default plugins drops its per-packet logger and the
@@ -205,6 +241,7 @@ def _broker_config() -> dict[str, Any]:
     return {
         "listeners": {_LISTENER: {"type": "external"}},
         "plugins": {_ADMISSION_PLUGIN: {}},
+        "session_expiry_interval": session_expiry,
     }
 
 
