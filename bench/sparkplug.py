@@ -214,7 +214,8 @@ connectors:
     url: {url}
     host_id: omp-bench
     map:
-      - {{source: "{GROUP}/{NODE}/{{device}}/{{signal}}", signal: "bench/site/area/line/cell/{{device}}/{{signal}}"}}
+      - source: "{GROUP}/{NODE}/{{device}}/{{signal}}"
+        signal: "bench/site/area/line/cell/{{device}}/{{signal}}"
 sites:
   site:
     timezone: UTC

@@ -62,7 +62,7 @@ connectors:
     protocol: sparkplug
     url: {url}
     host_id: {HOST_ID}
-    rebirth: {{min_interval: 0.2}}
+    rebirth: {{min_interval: 200ms}}
 {options}
 {rules}
 sites:

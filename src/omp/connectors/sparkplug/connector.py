@@ -106,7 +106,7 @@ class SparkplugHost:
             log=session.log,
             rebirths=Rebirths(
                 publish if options.rebirth.enabled else None,
-                min_interval=options.rebirth.min_interval,
+                min_interval_us=options.rebirth.min_interval,
                 clock=session.clock,
                 log=session.log,
             ),

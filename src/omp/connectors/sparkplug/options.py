@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
 from omp.connectors.base import Options
 from omp.connectors.mqtt_transport import MqttEndpoint
 from omp.core.quality import Quality
+from omp.model.schema import Duration
 
 NAMESPACE = "spBv1.0"
 _RESERVED = set("+/#")
@@ -40,8 +41,8 @@ class RebirthOptions(Options):
 
     enabled: bool = True
     """False makes a passive host: problems are counted, never answered with a request."""
-    min_interval: float = Field(default=5.0, ge=0.0, le=3600.0)
-    """Seconds between two rebirth requests to the same edge node."""
+    min_interval: Duration = 5_000_000
+    """The least time between two rebirth requests to the same edge node (``5s``)."""
 
 
 class SparkplugOptions(MqttEndpoint):

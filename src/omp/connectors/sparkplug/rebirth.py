@@ -35,10 +35,10 @@ class Rebirths:
     """Sends rebirth requests, rate-limited per edge node; ``publish`` None means passive."""
 
     def __init__(
-        self, publish: Publish | None, *, min_interval: float, clock: Clock, log: logging.Logger
+        self, publish: Publish | None, *, min_interval_us: int, clock: Clock, log: logging.Logger
     ) -> None:
         self._publish = publish
-        self._min_interval_us = int(min_interval * 1_000_000)
+        self._min_interval_us = min_interval_us
         self._clock = clock
         self._log = log
         self.sent = 0
