@@ -15,7 +15,7 @@ from asyncua.ua.uaerrors import UaStatusCodeError
 
 from omp.connectors.base import WriteError, WriteValue
 
-_INTEGERS = frozenset(
+INTEGER_TYPES = frozenset(
     {
         ua.VariantType.SByte,
         ua.VariantType.Byte,
@@ -74,7 +74,7 @@ def _coerce(address: str, value: WriteValue, variant_type: ua.VariantType) -> Wr
     """``value`` as the node's type wants it; ``WriteError`` when it does not fit."""
     if variant_type is ua.VariantType.Boolean and value in (0, 1, True, False):
         return bool(value)
-    if variant_type in _INTEGERS and not isinstance(value, str) and float(value).is_integer():
+    if variant_type in INTEGER_TYPES and not isinstance(value, str) and float(value).is_integer():
         return int(value)
     if variant_type in _FLOATS and not isinstance(value, str):
         return float(value)
