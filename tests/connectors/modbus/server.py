@@ -115,6 +115,7 @@ class ModbusTestServer:
         assert self._release is not None
         self._release.set()
         await self._server.shutdown()
+        await asyncio.sleep(0.05)  # let the closed transports release their sockets
         asyncio.get_running_loop().call_soon(asyncio.get_running_loop().stop)
 
     def _device(self, unit: int, tables: Tables) -> SimDevice:

@@ -61,12 +61,10 @@ class Poller:
             if interval == 0:
                 await asyncio.sleep(0)  # let the host's flusher and other groups run
                 continue
-            slot += 1
             now = time.monotonic_ns() // 1000
+            slot, skipped = next_slot(slot, start=start, interval=interval, now=now)
             due = start + slot * interval
             if now >= due:
-                skipped = (now - due) // interval
-                slot += skipped
                 self._overran(group, skipped)
             else:
                 await asyncio.sleep((due - now) / 1e6)
@@ -82,8 +80,13 @@ class Poller:
         workers = min(self._workers, len(requests))
         if workers == 1:
             await worker()
-        else:
-            await asyncio.gather(*(worker() for _ in range(workers)))
+            return
+        tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+        try:
+            await asyncio.gather(*tasks)
+        finally:  # a lost link ends the poll: stop the other workers too
+            for task in tasks:
+                task.cancel()
 
     async def read(self, request: ReadRequest) -> None:
         """One read: emit its values, or count its failure on its device."""
@@ -98,6 +101,8 @@ class Poller:
         except DeviceRefusedError as exc:
             self._health.error(str(exc), device=request.device)
             return
+        finally:
+            _stop_if_cancelled()
         ts = self._clock()
         if request.table.is_bits:
             self._emit_bits(request, response.bits, ts)
@@ -159,6 +164,37 @@ class Poller:
             f"polling group {group.name!r} overran its {format_duration(group.interval_us)} "
             f"interval {count} times ({skipped} polls skipped this time)"
         )
+
+
+def next_slot(slot: int, *, start: int, interval: int, now: int) -> tuple[int, int]:
+    """After polling ``slot`` (due at ``start + slot * interval``), the slot to poll next
+    and how many slots are skipped to reach it. A slot already due is polled at once.
+
+    >>> next_slot(0, start=0, interval=100, now=30)  # on time: slot 1, at 100
+    (1, 0)
+    >>> next_slot(0, start=0, interval=100, now=130)  # slot 1 is due: poll it now, late
+    (1, 0)
+    >>> next_slot(0, start=0, interval=100, now=350)  # slots 1 and 2 passed: poll slot 3 now
+    (3, 2)
+    """
+    following = slot + 1
+    if now < start + following * interval:
+        return following, 0
+    latest = (now - start) // interval
+    return latest, latest - following
+
+
+def _stop_if_cancelled() -> None:
+    """Honour a cancellation that a library's ``wait_for`` swallowed.
+
+    On Python 3.11 ``asyncio.wait_for`` (which pymodbus awaits for every answer)
+    drops a cancellation that arrives as the answer does; the task still counts
+    it in ``cancelling()``. Without this check a busy poll loop could outlive
+    the host's stop.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _reader(request: ReadRequest) -> Call:
