@@ -47,6 +47,8 @@ class MetricSpec:
     value: Value
     unit: str | None = None
     """Sent as the ``engUnit`` property in births."""
+    transient: bool = False
+    """Marked ``is_transient`` in births: hosts should not historise it."""
 
 
 def set_value(metric: Any, datatype: int, value: Value) -> None:
@@ -201,7 +203,7 @@ class EdgeNode:
         for spec in metrics:
             metric = payload.metrics.add()
             metric.name, metric.alias, metric.timestamp = spec.name, spec.alias, ts
-            metric.datatype = spec.datatype
+            metric.datatype, metric.is_transient = spec.datatype, spec.transient
             set_value(metric, spec.datatype, spec.value)
             if spec.unit is not None:
                 metric.properties.keys.append("engUnit")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from omp.connectors.health import LinkState
 from omp.core.quality import Quality
 from tests.connectors.sparkplug.helpers import (
@@ -118,3 +120,32 @@ def test_unknown_broker_is_a_lost_link_not_a_crash(mosquitto: Mosquitto) -> None
     mosquitto.start()
     assert report["crashes"] == 0
     assert f"127.0.0.1:{mosquitto.port}" in report["last_error"]
+
+
+def test_null_values_are_stored_bad_and_transient_metrics_not_at_all(mosquitto: Mosquitto) -> None:
+    from tests.connectors.sparkplug.edge import FLOAT, EdgeNode, MetricSpec, now_ms
+    from tests.connectors.sparkplug.helpers import DEVICE_METRICS, NODE_METRICS
+
+    metrics = (*DEVICE_METRICS, MetricSpec("Debug/Tick", FLOAT, 50, 1.0, transient=True))
+
+    def null_count(payload: Any) -> None:
+        metric = payload.metrics.add()
+        metric.alias, metric.timestamp, metric.is_null = 12, now_ms(), True
+        tick = payload.metrics.add()
+        tick.alias, tick.timestamp, tick.float_value = 50, now_ms(), 2.0
+
+    with running_host(registry_of(model(mosquitto.url)), PLUGINS) as (host, sink):
+        wait_for(lambda: host.health()["spb"]["state"] == "connected", what="host connected")
+        edge = EdgeNode(
+            mosquitto.port, GROUP, NODE, node_metrics=NODE_METRICS, devices={DEVICE: metrics}
+        ).start()
+        try:
+            ddata = edge.topic("DDATA", DEVICE)
+            edge.publish_raw(ddata, edge.next_seq_payload(null_count))
+            wait_for(lambda: len(sink.values(PREFIX + "Count")) == 2, what="the null stored")
+        finally:
+            edge.stop()
+    first_two = [r for r in sink.rows if r.address == PREFIX + "Count"][:2]
+    assert [(r.value, r.quality) for r in first_two] == [(-3.0, Quality.GOOD), (-3.0, Quality.BAD)]
+    assert PREFIX + "Debug/Tick" not in sink.addresses()
+    assert sink.rejected() == 0

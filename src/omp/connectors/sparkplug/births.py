@@ -3,7 +3,8 @@
 Every defined metric gets its address (``<group>/<edge node>/<device>/<name>``,
 ``_node`` as the device for node metrics) registered in the feed once, with
 its unit when the birth carries one omp can read. ``bdSeq`` is session
-bookkeeping, not a process value, and is not stored.
+bookkeeping, not a process value, and is not stored; neither are metrics the
+birth marks ``is_transient`` (the spec: not for historians).
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ def _define(
     address = prefix + metric.name
     definition = MetricDef(metric.name, address, kind, metric.datatype, unit=unit)
     alias = metric.alias if metric.HasField("alias") else None
+    if metric.is_transient:
+        definition.transient = True
+        birth.scope.define(definition, alias)
+        return
     if kind is Kind.UNSUPPORTED:
         birth.scope.define(definition, alias)
         birth.unsupported.append(definition)

@@ -68,12 +68,14 @@ def decode_one(
     """Append one metric to ``feed`` after checking it; the problem when it cannot be stored.
 
     A null metric (``is_null``) is stored as its last value with BAD quality
-    (nothing when no value is known yet). ``properties`` says whether to read
-    a ``Quality`` property.
+    (nothing when no value is known yet); transient metrics are dropped.
+    ``properties`` says whether to read a ``Quality`` property.
     """
     definition = scope.lookup(metric.name, metric.alias)
     if definition is None:
         return Problem.UNKNOWN_METRIC, None
+    if definition.transient:
+        return None
     index = definition.index
     ts = (metric.timestamp or sent_ms) * 1000
     if metric.is_null:

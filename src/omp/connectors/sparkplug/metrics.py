@@ -113,3 +113,5 @@ class MetricDef:
     index: int = -1
     """Feed index of the address (-1 for unsupported datatypes, which are never stored)."""
     unit: str | None = None
+    transient: bool = False
+    """The birth marked it ``is_transient``: of interest live, never stored (the spec's rule)."""

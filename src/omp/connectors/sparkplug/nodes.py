@@ -39,9 +39,12 @@ class Scope:
             return
         self.by_alias[alias] = metric
         # Alias 0 stays off the hot path: a metric sent by name reads as alias 0 there.
-        if alias and metric.kind is Kind.FLOAT:
+        # Transient metrics take the careful path, which drops them.
+        if not alias or metric.transient:
+            return
+        if metric.kind is Kind.FLOAT:
             self.floats[alias] = metric.index
-        elif alias and metric.kind is Kind.DOUBLE:
+        elif metric.kind is Kind.DOUBLE:
             self.doubles[alias] = metric.index
 
     def lookup(self, name: str, alias: int) -> MetricDef | None:
