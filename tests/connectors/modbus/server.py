@@ -49,6 +49,8 @@ class ModbusTestServer:
         self.silent: set[int] = set()
         self.answering = True
         self._seen: list[Seen] = []
+        self.connections = 0
+        """TCP connections accepted since the last start (its own readiness probe not counted)."""
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -106,7 +108,10 @@ class ModbusTestServer:
         self._release = asyncio.Event()
         devices = [self._device(unit, tables) for unit, tables in self.units.items()]
         self._server = ModbusTcpServer(
-            devices, address=("127.0.0.1", self.port), trace_pdu=self._trace
+            devices,
+            address=("127.0.0.1", self.port),
+            trace_pdu=self._trace,
+            trace_connect=self._on_connect,
         )
         await self._server.serve_forever(background=True)
 
@@ -142,12 +147,23 @@ class ModbusTestServer:
                 self._seen.append(seen)
         return pdu
 
+    def _on_connect(self, connected: bool) -> None:
+        if connected:
+            with self._lock:
+                self.connections += 1
+
     def _wait_listening(self) -> None:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
+                    pass
             except OSError:
                 time.sleep(0.02)
+                continue
+            while self.connections == 0 and time.monotonic() < deadline:
+                time.sleep(0.005)  # the probe's accept reaches the server loop
+            with self._lock:
+                self.connections = 0
+            return
         raise RuntimeError(f"modbus test server not listening on {self.port}")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from tests.connectors.modbus.model import PLUGINS, Sig, plc_registry
 from tests.connectors.modbus.server import ModbusTestServer, Tables
-from tests.connectors.support import free_port, running_host, wait_for
+from tests.connectors.support import RecordingSink, free_port, running_host, wait_for
 
 from omp.connectors.health import LinkState
 
@@ -123,3 +123,20 @@ def test_server_that_stops_answering_costs_the_link_then_recovers(
         server.answering = True
         seen = len(sink.values("holding:8:uint16"))
         wait_for(lambda: len(sink.values("holding:8:uint16")) >= seen + 3, what="values again")
+
+
+def test_backpressure_holds_polls_and_loses_nothing(server: ModbusTestServer) -> None:
+    signals = {f"r{i:03d}": Sig(f"holding:{i}:uint16") for i in range(200)}
+    registry = plc_registry(plc(server, poll_interval="5ms"), signals)
+    sink = RecordingSink(full=True)
+    with running_host(registry, PLUGINS, sink) as (host, _):
+        health = host.connector_health("plc")
+        # The feed holds 20,000 values (100 polls of 200), then polling waits for the sink.
+        wait_for(lambda: health.snapshot()["values"] >= 20_000, what="the feed filled")
+        held = health.snapshot()["values"]
+        reads = len(server.seen())
+        wait_for(lambda: "backpressure" in (health.snapshot()["last_error"] or ""), what="noted")
+        assert len(server.seen()) <= reads + 2  # no new polls while the sink refuses
+        sink.full = False
+        wait_for(lambda: len(sink.rows) >= held + 400, what="held values and new polls")
+        assert sink.values("holding:199:uint16")[:5] == [199.0] * 5

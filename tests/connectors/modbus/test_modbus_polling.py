@@ -124,3 +124,13 @@ def test_overrunning_group_is_counted_in_health(server: ModbusTestServer) -> Non
             elapsed_ms = (sink.rows[-1].ts - sink.rows[0].ts) / 1000
     # Skipped slots are not caught up: never more polls than the grid has slots.
     assert polls <= elapsed_ms / 2 + 2
+
+
+def test_connections_share_the_units_and_spread_the_reads(server: ModbusTestServer) -> None:
+    signals = {f"u{unit}r{r}": Sig(f"{unit}:holding:{r * 125}") for unit in (1, 2) for r in (0, 1)}
+    signals |= {f"u1r{r}": Sig(f"holding:{r * 125}") for r in (2, 3, 4, 5)}
+    registry = plc_registry(options(server, poll_interval="20ms", connections=3), signals)
+    with running_host(registry, PLUGINS) as (_, sink):
+        wait_for(lambda: len(sink.addresses()) == len(signals), what="every address")
+        wait_for(lambda: len(sink.values("2:holding:125")) >= 5, what="a few polls")
+    assert server.connections == 3
