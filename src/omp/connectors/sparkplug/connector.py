@@ -33,7 +33,6 @@ from omp.connectors.sparkplug.commands import command
 from omp.connectors.sparkplug.handler import HostHandler
 from omp.connectors.sparkplug.options import SparkplugOptions, state_topic
 from omp.connectors.sparkplug.rebirth import Rebirths
-from omp.core.errors import BackpressureError
 from omp.core.time import Clock
 
 CONNECT_TIMEOUT = 10.0
@@ -80,7 +79,7 @@ class SparkplugHost:
         born_ms = session.clock() // 1000
         lost = asyncio.Event()
         subscribed = asyncio.Event()
-        crash: list[BaseException] = []
+        crash: list[Exception] = []
         client = _Client(
             options.client_id or f"omp-{session.spec.name}",
             clean_session=True,
@@ -91,6 +90,10 @@ class SparkplugHost:
         def publish(topic: str, payload: bytes) -> None:
             if client.is_connected:
                 client.publish(topic, payload, qos=0)
+
+        def on_crash(exc: Exception) -> None:  # a decoder bug: end the session; the host reports
+            crash.append(exc)
+            lost.set()
 
         def republish_birth(raw: bytes) -> None:
             if _needs_rebirth(raw, born_ms):
@@ -112,20 +115,10 @@ class SparkplugHost:
             ),
             stale=options.stale_quality.quality,
             on_own_state=republish_birth,
+            on_crash=on_crash,
             host_state_topic=own_state,
         )
-        on_message = handler.on_message
-
-        def message(_client: Any, topic: str, payload: bytes, _qos: int, _props: Any) -> None:
-            try:
-                on_message(topic, payload)
-            except BackpressureError as exc:
-                session.health.error(f"historian backpressure: {exc}")
-            except Exception as exc:  # a decoder bug: end the session, the host reports it
-                crash.append(exc)
-                lost.set()
-
-        client.on_message = message
+        client.on_message = handler.on_message
         client.on_disconnect = lambda *_: lost.set()
         client.on_subscribe = lambda *_: subscribed.set()
         login = options.login

@@ -26,6 +26,7 @@ from omp.connectors.sparkplug.metrics import datatype_name
 from omp.connectors.sparkplug.nodes import EdgeNode, Scope
 from omp.connectors.sparkplug.rebirth import Rebirths
 from omp.connectors.sparkplug.topics import Topic, Verb, parse_topic
+from omp.core.errors import BackpressureError
 from omp.core.quality import Quality
 from omp.core.rejects import RejectReason
 from omp.core.time import Clock
@@ -47,6 +48,7 @@ class HostHandler:
         rebirths: Rebirths,
         stale: Quality | None,
         on_own_state: Callable[[bytes], None],
+        on_crash: Callable[[Exception], None],
         host_state_topic: str,
     ) -> None:
         self._feed = feed
@@ -57,50 +59,62 @@ class HostHandler:
         self._stale = stale
         self._null_quality = stale if stale is not None else Quality.BAD
         self._on_own_state = on_own_state
+        self._on_crash = on_crash
         self._state_topic = host_state_topic
         self.nodes: dict[tuple[str, str], EdgeNode] = {}
         self._routes: dict[str, Topic | None] = {}
         self._warned: set[str] = set()
 
-    def on_message(self, topic: str, payload: bytes) -> None:
-        """Route one MQTT message by its topic; never raises for bad input."""
-        route = self._routes.get(topic) or self._route(topic)
-        if route is None:
-            return
-        verb = route.verb
-        if verb is Verb.DDATA or verb is Verb.NDATA:
-            self._on_data(route, topic, payload)
-        elif verb is Verb.NBIRTH:
-            self._on_nbirth(route, topic, payload)
-        elif verb is Verb.DBIRTH:
-            self._on_dbirth(route, topic, payload)
-        elif verb is Verb.NDEATH:
-            self._on_ndeath(route, topic, payload)
-        elif verb is Verb.DDEATH:
-            self._on_ddeath(route, topic, payload)
-        elif verb is Verb.STATE and topic == self._state_topic:
-            self._on_own_state(payload)
-        # NCMD/DCMD (ours or another host's) and other hosts' STATE are not data.
+    def on_message(self, _client: Any, topic: str, payload: bytes, _qos: int, _props: Any) -> None:
+        """gmqtt's message callback: route by topic. Bad input is counted, never raised;
+        backpressure is noted in health; anything else is a bug handed to ``on_crash``."""
+        try:
+            route = self._routes.get(topic) or self._route(topic)
+            if route is None:
+                return
+            verb = route.verb
+            if verb is Verb.DDATA or verb is Verb.NDATA:
+                self._on_data(route, topic, payload)
+            elif verb is Verb.NBIRTH:
+                self._on_nbirth(route, topic, payload)
+            elif verb is Verb.DBIRTH:
+                self._on_dbirth(route, topic, payload)
+            elif verb is Verb.NDEATH:
+                self._on_ndeath(route, topic, payload)
+            elif verb is Verb.DDEATH:
+                self._on_ddeath(route, topic, payload)
+            elif verb is Verb.STATE and topic == self._state_topic:
+                self._on_own_state(payload)
+            # NCMD/DCMD (ours or another host's) and other hosts' STATE are not data.
+        except BackpressureError as exc:
+            self._health.error(f"historian backpressure, holding {self._feed.pending}: {exc}")
+        except Exception as exc:
+            self._on_crash(exc)
 
     # -- data ---------------------------------------------------------------------------
 
     def _on_data(self, route: Topic, topic: str, raw: bytes) -> None:
+        # The hot path: per message a handful of lookups, per metric decode_fast's loop.
         payload = self._parse(raw, topic)
         if payload is None:
             return
+        metrics = payload.metrics
         node = self.nodes.get(route.node_key)
-        scope = None
-        if node is not None and node.online:
-            scope = node.scope if route.device is None else node.devices.get(route.device)
-        if node is None or scope is None:
-            self._unborn(route, topic, len(payload.metrics))
+        if node is None or not node.online:
+            self._unborn(route, topic, len(metrics))
             return
-        self._check_seq(node, payload, topic)
-        feed = self._feed
-        before = feed.pending
+        scope = node.scope if route.device is None else node.devices.get(route.device)
+        if scope is None:
+            self._unborn(route, topic, len(metrics))
+            return
+        seq = payload.seq
+        if seq != node.next_seq:
+            self._gap(node, node.next_seq, seq, topic)
+        node.next_seq = (seq + 1) & 0xFF
         sent_ms = payload.timestamp or self._clock() // 1000
-        careful = b"Quality" in raw
-        rest = payload.metrics if careful else decode_fast(scope, payload.metrics, sent_ms, feed)
+        feed = self._feed
+        careful = b"Quality" in raw  # rare: only then read properties per metric
+        rest = metrics if careful else decode_fast(scope, metrics, sent_ms, feed)
         for metric in rest:
             problem = decode_one(
                 scope, metric, sent_ms, feed, stale=self._null_quality, properties=careful
@@ -108,7 +122,7 @@ class HostHandler:
             if problem is not None:
                 self._metric_problem(node, scope, topic, metric, *problem)
         scope.messages += 1
-        scope.values += feed.pending - before
+        scope.values += len(metrics)
         feed.flush_if_full()
 
     def _unborn(self, route: Topic, topic: str, metrics: int) -> None:
@@ -137,9 +151,12 @@ class HostHandler:
     def _check_seq(self, node: EdgeNode, payload: Any, topic: str) -> None:
         expected = node.check_seq(payload.seq)
         if expected is not None:
-            message = f"sequence gap on {topic}: expected {expected}, got {payload.seq}"
-            self._health.error(message, device=node.name)
-            self._rebirths.request(node, message)
+            self._gap(node, expected, payload.seq, topic)
+
+    def _gap(self, node: EdgeNode, expected: int, seq: int, topic: str) -> None:
+        message = f"sequence gap on {topic}: expected {expected}, got {seq}"
+        self._health.error(message, device=node.name)
+        self._rebirths.request(node, message)
 
     # -- births ---------------------------------------------------------------------------
 

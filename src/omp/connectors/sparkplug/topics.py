@@ -1,7 +1,7 @@
 """Sparkplug B topics: ``spBv1.0/<group>/<verb>/<edge node>[/<device>]``, ``spBv1.0/STATE/<host>``.
 
->>> parse_topic("spBv1.0/packaging/DDATA/eol/pal01")
-Topic(verb=<Verb.DDATA: 'DDATA'>, group='packaging', node='eol', device='pal01')
+>>> parse_topic("spBv1.0/packaging/DDATA/eol/pal01").device_name
+'packaging/eol/pal01'
 >>> parse_topic("spBv1.0/packaging/NDATA/eol").device is None
 True
 >>> parse_topic("spBv1.0/packaging/DDATA/eol") is None  # a device verb needs a device
@@ -40,10 +40,8 @@ class Topic:
     group: str
     node: str
     device: str | None = None
-
-    @property
-    def node_key(self) -> tuple[str, str]:
-        return (self.group, self.node)
+    node_key: tuple[str, str] = ("", "")
+    """(group, edge node): how the host keys its edge nodes, built once per topic."""
 
     @property
     def node_name(self) -> str:
@@ -69,7 +67,8 @@ def parse_topic(topic: str) -> Topic | None:
         return None
     if verb is Verb.STATE or len(levels) != (5 if verb.is_device else 4):
         return None
-    return Topic(verb, levels[1], levels[3], levels[4] if verb.is_device else None)
+    device = levels[4] if verb.is_device else None
+    return Topic(verb, levels[1], levels[3], device, (levels[1], levels[3]))
 
 
 def command_topic(group: str, node: str, device: str | None = None) -> str:
