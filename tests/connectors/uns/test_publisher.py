@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -256,3 +257,48 @@ def test_stop_unsubscribes_from_the_bus(registry: Registry, mosquitto: Mosquitto
         assert [s.name for s in bus.subscriptions] == ["uns"]
     assert bus.subscriptions == ()
     assert publisher.health()["connected"] is False
+
+
+def test_stop_does_not_wait_for_a_broker_that_never_answers(registry: Registry) -> None:
+    with socket.socket() as silent:  # accepts TCP connections, never says a word of MQTT
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        publisher = UnsPublisher(
+            registry, Bus(), MqttEndpoint(url=f"mqtt://127.0.0.1:{silent.getsockname()[1]}")
+        )
+        publisher.start()
+        silent.settimeout(5)
+        connection, _ = silent.accept()  # the publisher now waits for a CONNACK
+        started = time.monotonic()
+        publisher.stop()
+        connection.close()
+    assert time.monotonic() - started < 5  # the connect timeout is 10 s
+    assert publisher.health()["connected"] is False
+
+
+def test_a_reloaded_model_publishes_its_new_signals(
+    registry: Registry, mosquitto: Mosquitto
+) -> None:
+    bigger = registry_of(MODEL.replace("      order:", "      zone: {unit: Cel}\n      order:"))
+    zone = bigger.signal(f"{OVEN}/zone").id
+    assert all(bigger.signal(s.path).id == s.id for s in registry)  # ids kept, as the catalog does
+    bus = Bus()
+    with subscribed(mosquitto.port) as got, publishing(registry, bus, mosquitto.url) as publisher:
+        wait_for(lambda: connected(publisher), what="the publisher to connect")
+        bus.publish(PointBatch.of([zone], [T0], [1.0]))
+        wait_for(lambda: publisher.health()["unknown_signals"] == 1, what="the unknown id counted")
+        publisher.use_registry(bigger)
+        bus.publish(PointBatch.of([zone], [T0 + 1], [2.0]))
+        wait_for(lambda: got.values(f"{TOPIC}/zone") == [2.0], what="the new signal published")
+
+
+def test_a_stopped_publisher_can_start_again(registry: Registry, mosquitto: Mosquitto) -> None:
+    bus = Bus()
+    with publishing(registry, bus, mosquitto.url) as publisher:
+        wait_for(lambda: connected(publisher), what="the first connection")
+        publisher.stop()
+        publisher.start()
+        wait_for(lambda: connected(publisher), what="the second connection")
+        with subscribed(mosquitto.port) as got:
+            bus.publish(PointBatch.of([sid(registry, "temp")], [T0], [4.0]))
+            wait_for(lambda: got.values(f"{TOPIC}/temp") == [4.0], what="a value after restart")

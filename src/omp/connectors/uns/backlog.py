@@ -48,6 +48,10 @@ class Backlog:
     def __len__(self) -> int:
         return len(self._latest)
 
+    def set_intervals(self, min_interval: Mapping[int, Micros]) -> None:
+        """New signals and limits (a model reload); windows already open run to their end."""
+        self._min_interval = min_interval
+
     def fold(self, batch: PointBatch | TextBatch, *, now: Micros) -> None:
         """Take the last point per signal of ``batch``; older ones are coalesced."""
         if len(batch) == 0:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from omp.connectors.uns.backlog import Backlog, Pending
 from omp.core.batch import PointBatch, TextBatch
@@ -86,6 +86,11 @@ class Handoff:
         with self._fold_lock:
             self._fold()
             return self._backlog.take_due(now=self._clock()), self._backlog.next_due()
+
+    def set_intervals(self, min_interval: Mapping[int, Micros]) -> None:
+        """Switch the backlog to a new model's signals and rate limits."""
+        with self._fold_lock:
+            self._backlog.set_intervals(min_interval)
 
     def take_events(self) -> list[Event]:
         taken: list[Event] = []

@@ -50,6 +50,9 @@ async def open_link(endpoint: MqttEndpoint, client_id: str, on_lost: Callable[[]
             ),
             CONNECT_TIMEOUT_S,
         )
+    except asyncio.CancelledError:
+        await close_link(client)
+        raise
     except (OSError, TimeoutError, gmqtt.MQTTConnectError) as exc:
         await close_link(client)
         reason = str(exc) or type(exc).__name__

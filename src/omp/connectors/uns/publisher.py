@@ -35,6 +35,8 @@ from omp.model.registry import Registry
 
 _YIELD_EVERY = 256
 """Publishes between turns of the loop, so the socket drains and a lost link is noticed."""
+_STOP_GRACE_S = 2.0
+"""How long stop() lets the publisher finish what is due before it cancels a connect."""
 _STOP_TIMEOUT_S = 10.0
 
 
@@ -71,6 +73,7 @@ class UnsPublisher:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._lost = False
 
@@ -79,11 +82,12 @@ class UnsPublisher:
         if not self._options.enabled or self._thread is not None:
             return
         self._stopping = False
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+        runner = asyncio.Runner()
+        loop = runner.get_loop()
+        self._loop, self._wake = loop, asyncio.Event()
         self._handoff.set_wake(self._waker(loop))
         self._thread = threading.Thread(
-            target=loop.run_until_complete, args=(self._main(),), name="omp-uns", daemon=True
+            target=self._serve, args=(runner,), name="omp-uns", daemon=True
         )
         self._thread.start()
         self._subscription = self._bus.subscribe(
@@ -93,7 +97,10 @@ class UnsPublisher:
         )
 
     def stop(self) -> None:
-        """Unsubscribe, publish what is due, disconnect and end the thread (idempotent)."""
+        """Unsubscribe, publish what is due, disconnect and end the thread (idempotent).
+
+        A connect attempt under way is abandoned after a short grace period.
+        """
         if self._subscription is not None:
             self._subscription.close()
             self._subscription = None
@@ -101,11 +108,19 @@ class UnsPublisher:
         if loop is None or thread is None:
             return
         self._stopping = True
-        loop.call_soon_threadsafe(self._wake.set)
-        thread.join(_STOP_TIMEOUT_S)
-        loop.close()
-        self._loop = self._thread = None
+        self._call(loop, self._wake.set)
+        thread.join(_STOP_GRACE_S)
+        if thread.is_alive() and self._task is not None:
+            self._call(loop, self._task.cancel)
+            thread.join(_STOP_TIMEOUT_S)
+        self._loop = self._thread = self._task = None
         self._stats.connected = False
+
+    def use_registry(self, registry: Registry) -> None:
+        """Publish by a newly compiled model (after a reload); signals keep their ids."""
+        policies = resolve(registry, self._options)
+        self._handoff.set_intervals({sid: p.min_interval for sid, p in policies.items()})
+        self._policies = policies
 
     def health(self) -> dict[str, object]:
         stats = self._stats
@@ -125,14 +140,25 @@ class UnsPublisher:
         }
 
     def _waker(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
-        def wake() -> None:
-            # A closed loop means the publisher is stopping; there is nothing to wake.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._wake.set)
+        return lambda: self._call(loop, self._wake.set)
 
-        return wake
+    @staticmethod
+    def _call(loop: asyncio.AbstractEventLoop, callback: Callable[[], object]) -> None:
+        # A closed loop means the publisher has stopped; there is nothing left to tell it.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(callback)
+
+    def _serve(self, runner: asyncio.Runner) -> None:
+        """The publisher thread: run until stopped; the runner then ends every task left."""
+        try:
+            runner.run(self._main())
+        except asyncio.CancelledError:
+            pass  # stop() gave up waiting for a connect attempt
+        finally:
+            runner.close()
 
     async def _main(self) -> None:
+        self._task = asyncio.current_task()
         backoff = self._backoff()
         client_id = self._endpoint.client_id or "omp-uns"
         while not self._stopping:
@@ -180,8 +206,11 @@ class UnsPublisher:
             await _wait(self._wake, timeout)
 
     async def _publish_values(self, client: Any, due: Sequence[Pending]) -> None:
+        policies = self._policies
         for count, (sid, ts, value, quality) in enumerate(due, 1):
-            policy = self._policies[sid]
+            policy = policies.get(sid)
+            if policy is None:
+                continue  # the signal left the model in a reload
             payload = _value_payload(policy, ts, value, quality)
             if policy.retain:
                 self._retained[policy.topic] = payload
