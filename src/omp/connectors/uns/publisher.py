@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -76,6 +77,7 @@ class UnsPublisher:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._lost = False
+        self._link_number = 0
 
     def start(self) -> None:
         """Subscribe to the bus and start publishing (no-op when disabled or started)."""
@@ -163,8 +165,10 @@ class UnsPublisher:
         client_id = self._endpoint.client_id or "omp-uns"
         while not self._stopping:
             self._lost = False
+            self._link_number += 1
+            on_lost = functools.partial(self._on_lost, self._link_number)
             try:
-                client = await open_link(self._endpoint, client_id, self._on_lost)
+                client = await open_link(self._endpoint, client_id, on_lost)
             except LinkError as exc:
                 self._stats.failed(str(exc))
                 await self._idle(backoff.next_delay())
@@ -179,7 +183,9 @@ class UnsPublisher:
                 self._stats.failed(f"lost the link to {self._stats.broker}")
         self._stats.connected = False
 
-    def _on_lost(self) -> None:
+    def _on_lost(self, link_number: int) -> None:
+        if link_number != self._link_number:
+            return  # a late word from a link already replaced
         self._lost = True
         self._wake.set()
 
