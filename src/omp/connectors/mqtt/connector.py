@@ -60,11 +60,13 @@ class MqttJsonConnector:
     """See the module docstring; made by ``PLUGIN.create`` from a ``ConnectorSpec``."""
 
     def __init__(self, spec: ConnectorSpec[Options]) -> None:
-        options = spec.options.with_default_url(spec.broker_url)
-        if not isinstance(options, MqttJsonOptions):  # model_copy keeps the class
+        configured = spec.options
+        if not isinstance(configured, MqttJsonOptions):
             raise TypeError(f"connector {spec.name!r}: options are not MQTT JSON options")
+        options = configured.with_default_url(spec.broker_url)
         self._name = spec.name
-        self._options = options
+        # model_copy keeps the class; the check tells mypy so
+        self._options = options if isinstance(options, MqttJsonOptions) else configured
 
     @property
     def broker(self) -> str:
