@@ -97,16 +97,19 @@ def test_unreachable_host_is_a_lost_link_naming_it() -> None:
 
 
 def test_binding_to_an_undefined_group_is_reported_and_the_rest_flows(
-    server: ModbusTestServer,
+    server: ModbusTestServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     signals = {"v": Sig("holding:1"), "lost": Sig("holding:2", group="nope")}
     registry = plc_registry(plc(server), signals)
     with running_host(registry, PLUGINS) as (host, sink):
         wait_for(lambda: len(sink.values("holding:1")) >= 2, what="the good binding")
-        assert "polling group 'nope'" in (
-            host.connector_health("plc").snapshot()["last_error"] or ""
-        )
+        assert host.connector_health("plc").snapshot()["errors"] >= 1
         assert sink.values("holding:2") == []
+    problems = [r.getMessage() for r in caplog.records if "'nope'" in r.getMessage()]
+    assert problems == [
+        "connector 'plc': modbus address 'holding:2' names polling group 'nope', "
+        "which the connector does not define (groups: none); not polled"
+    ]
 
 
 def test_server_that_stops_answering_costs_the_link_then_recovers(
@@ -135,7 +138,9 @@ def test_backpressure_holds_polls_and_loses_nothing(server: ModbusTestServer) ->
         wait_for(lambda: health.snapshot()["values"] >= 20_000, what="the feed filled")
         held = health.snapshot()["values"]
         reads = len(server.seen())
-        wait_for(lambda: "backpressure" in (health.snapshot()["last_error"] or ""), what="noted")
+        refusals = health.snapshot()["errors"]  # the host notes each refused flush (every 20 ms)
+        wait_for(lambda: health.snapshot()["errors"] >= refusals + 5, what="five refused flushes")
+        assert "backpressure" in (health.snapshot()["last_error"] or "")
         assert len(server.seen()) <= reads + 2  # no new polls while the sink refuses
         sink.full = False
         wait_for(lambda: len(sink.rows) >= held + 400, what="held values and new polls")

@@ -83,15 +83,15 @@ def test_fast_group_polls_more_often_than_slow(server: ModbusTestServer) -> None
         "fast": Sig("holding:100:uint16", group="fast"),
     }
     registry = plc_registry(
-        options(server, poll_interval="400ms", groups={"fast": {"interval": "40ms"}}), signals
+        options(server, poll_interval="1s", groups={"fast": {"interval": "40ms"}}), signals
     )
     with running_host(registry, PLUGINS) as (_, sink):
         wait_for(lambda: len(sink.values("holding:100:uint16")) >= 15, what="15 fast polls")
         fast = len(sink.values("holding:100:uint16"))
         slow = len(sink.values("holding:1:uint16"))
-    assert 1 <= slow <= 4, f"slow group polled {slow} times while fast polled {fast}"
+    assert 1 <= slow <= fast / 4, f"slow group polled {slow} times while fast polled {fast}"
     reads = server.seen(unit=1, function_code=READ_HOLDING)
-    assert sum(r.address == 100 for r in reads) >= 15 > 4 >= sum(r.address == 1 for r in reads)
+    assert sum(r.address == 100 for r in reads) >= 4 * sum(r.address == 1 for r in reads)
 
 
 def test_values_carry_their_arrival_time_at_the_polling_rate(server: ModbusTestServer) -> None:

@@ -74,6 +74,11 @@ class Link:
             keep_raw_registers(client)
             self._clients.append(client)
             if not await client.connect():
+                if number:
+                    raise ConnectionLostError(
+                        f"modbus {self.peer}: connection {number + 1} of "
+                        f"{self._options.connections} refused; the device may accept fewer"
+                    )
                 raise ConnectionLostError(
                     f"modbus {self.peer}: cannot connect (refused, unreachable, "
                     f"or no answer within {self._options.timeout})"

@@ -33,7 +33,13 @@ def _interval(text: str) -> str:
     return text
 
 
+def _duration(text: str) -> str:
+    parse_duration(text)  # raises TimeFormatError (a ValueError) naming the text
+    return text
+
+
 Interval = Annotated[str, AfterValidator(_interval)]
+Duration = Annotated[str, AfterValidator(_duration)]
 
 
 def interval_us(text: str) -> int:
@@ -64,7 +70,7 @@ class ModbusOptions(Options):
     poll_interval: Interval = "1s"
     """How often bindings without a ``group`` are read."""
     groups: dict[str, GroupOptions] = Field(default_factory=dict)
-    timeout: Interval = "1s"
+    timeout: Duration = "1s"
     """How long to wait for one answer before it counts as a timeout."""
     retries: int = Field(default=0, ge=0, le=10)
     """Extra attempts of a read that timed out, within the same poll."""
@@ -92,7 +98,7 @@ class ModbusOptions(Options):
 
     @property
     def timeout_s(self) -> float:
-        return max(interval_us(self.timeout), 1000) / 1e6
+        return parse_duration(self.timeout) / 1e6
 
     def interval_us(self, group: str | None) -> int:
         """The polling interval of ``group`` (None: the default group); KeyError when unknown."""

@@ -53,21 +53,20 @@ class Poller:
         start = time.monotonic_ns() // 1000
         slot = 0
         while True:
-            if self._ready():
+            polled = self._ready()
+            if polled:
                 await self.poll(group.requests)
-            elif interval == 0:
-                await asyncio.sleep(BACKPRESSURE_PAUSE)
-                continue
             if interval == 0:
-                await asyncio.sleep(0)  # let the host's flusher and other groups run
+                # Let the host's flusher and other groups run; wait longer for a refusing sink.
+                await asyncio.sleep(0 if polled else BACKPRESSURE_PAUSE)
                 continue
             now = time.monotonic_ns() // 1000
             slot, skipped = next_slot(slot, start=start, interval=interval, now=now)
             due = start + slot * interval
-            if now >= due:
-                self._overran(group, skipped)
-            else:
+            if now < due:
                 await asyncio.sleep((due - now) / 1e6)
+            elif polled:  # a late wake-up while held by backpressure is no overrun
+                self._overran(group, skipped)
 
     async def poll(self, requests: list[ReadRequest]) -> None:
         """Every request once, ``workers`` at a time (one per connection)."""
@@ -99,6 +98,7 @@ class Poller:
             self._health.lost(str(exc), device=request.device)
             return
         except DeviceRefusedError as exc:
+            self._health.connected(device=request.device)  # it answered: reachable
             self._health.error(str(exc), device=request.device)
             return
         finally:
