@@ -10,6 +10,9 @@ returned minus the time it was published.
 
 The reference, measured on the same messages in the same run, is the MQTT
 hop alone: a paho subscriber in this process timing each message's arrival.
+The same run also times the live path northbound: publish -> connector ->
+ingest -> bus -> UNS publisher -> Mosquitto -> a subscriber to ``omp/v1/#``
+(independent of the flush interval; values the UNS coalesced are not counted).
 The run is repeated per historian flush interval (default 1 s, and 100 ms).
 
     python bench/latency.py --rate 200 --seconds 10
@@ -26,6 +29,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,9 @@ import paho.mqtt.client as paho
 from broker import mosquitto
 from omp.connectors.host import ConnectorHost
 from omp.connectors.mqtt import PLUGIN
+from omp.connectors.mqtt_transport import MqttEndpoint
+from omp.connectors.uns import UnsPublisher
+from omp.core.time import parse_rfc3339
 from omp.historian.types import RawQuery
 from omp.model.kinds import Protocol
 from omp.runtime.platform import Platform
@@ -99,23 +106,29 @@ sites:
 
 
 class HopTimer:
-    """A paho subscriber timing each message's arrival (the MQTT hop, the reference)."""
+    """A paho subscriber timing each message's arrival against the time in its payload.
 
-    def __init__(self, port: int) -> None:
+    On the publisher's topics it measures the MQTT hop alone (the reference); on
+    the UNS topics, publish -> connector -> ingest -> bus -> UNS publisher -> subscriber.
+    """
+
+    def __init__(self, port: int, topic_filter: str = f"{TOPIC_ROOT}/#") -> None:
         self.latencies_us: list[int] = []
-        self._client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bench-hop")
+        self._client = paho.Client(paho.CallbackAPIVersion.VERSION2)
         self._client.on_message = self._on_message
         subscribed = threading.Event()
         self._client.on_subscribe = lambda *_: subscribed.set()
         self._client.connect("127.0.0.1", port)
-        self._client.subscribe(f"{TOPIC_ROOT}/#", qos=1)
+        self._client.subscribe(topic_filter, qos=1)
         self._client.loop_start()
         if not subscribed.wait(10):
-            raise SystemExit("the reference subscriber got no SUBACK")
+            raise SystemExit(f"the subscriber to {topic_filter} got no SUBACK")
 
     def _on_message(self, client: Any, userdata: Any, message: paho.MQTTMessage) -> None:
         now = time.time_ns() // 1000
-        self.latencies_us.append(now - int(orjson.loads(message.payload)["ts"]))
+        ts = orjson.loads(message.payload)["ts"]
+        published = parse_rfc3339(ts) if isinstance(ts, str) else int(ts)
+        self.latencies_us.append(now - published)
 
     def close(self) -> None:
         self._client.disconnect()
@@ -168,20 +181,33 @@ def percentile(values: list[int], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000.0
 
 
-def run_once(flush: str, rate: float, seconds: float, signals: int) -> tuple[list[int], list[int]]:
+@dataclass
+class Run:
+    """Per-message latencies (us) of one run."""
+
+    queryable: list[int]
+    hop: list[int]
+    uns: list[int]
+
+
+def run_once(flush: str, rate: float, seconds: float, signals: int) -> Run:
     with tempfile.TemporaryDirectory() as tmp, mosquitto(Path(tmp)) as port:
         url = f"mqtt://127.0.0.1:{port}"
         with running_platform(Path(tmp), url, signals, flush) as platform:
-            hop = HopTimer(port)
+            uns = UnsPublisher(platform.registry, platform.bus, MqttEndpoint(url=url))
+            uns.start()
+            hop, uns_timer = HopTimer(port), HopTimer(port, "omp/v1/#")
             expected = int(rate * seconds)
             args = [str(port), str(rate), str(seconds), str(signals)]
             publisher = subprocess.Popen([sys.executable, __file__, "--publisher", *args])
             try:
-                omp = poll_until_seen(platform, expected, timeout=seconds + 30)
+                queryable = poll_until_seen(platform, expected, timeout=seconds + 30)
             finally:
                 publisher.wait(60)
                 hop.close()
-            return omp, hop.latencies_us
+                uns_timer.close()
+                uns.stop()
+            return Run(queryable, hop.latencies_us, uns_timer.latencies_us)
 
 
 def main() -> None:
@@ -198,12 +224,23 @@ def main() -> None:
     expected = int(args.rate * args.seconds)
     results: list[Result] = []
     for flush in args.flush:
-        omp, hop = run_once(flush, args.rate, args.seconds, args.signals)
+        run = run_once(flush, args.rate, args.seconds, args.signals)
+        omp, hop = run.queryable, run.hop
         if len(omp) < expected:
             print(
                 f"warning: flush {flush}: only {len(omp)} of {expected} messages became queryable"
             )
         for label, q in (("p50", 0.50), ("p99", 0.99)):
+            results.append(
+                Result(
+                    name=f"publish -> UNS subscriber {label}, flush {flush}",
+                    value=percentile(run.uns, q),
+                    unit="ms",
+                    reference_name=f"MQTT hop {label}",
+                    reference_value=percentile(hop, q),
+                    notes={"messages": expected, "uns_received": len(run.uns)},
+                )
+            )
             results.append(
                 Result(
                     name=f"publish -> queryable {label}, flush {flush}",
