@@ -234,6 +234,11 @@ def omp_reads(
         if historian is not None:
             historian.flush(timeout=120)
             historian.stop()
+    if ingest:
+        stats = sink.stats()
+        if stats.rejected or stats.unmapped or not stats.accepted:
+            raise SystemExit(f"ingest did not take every value: {stats}")
+        last["ingest_accepted"] = stats.accepted
     if last["errors"]:
         raise SystemExit(f"connector errors during the run: {last['last_error']}")
     reads = (last["messages"] - first["messages"]) / elapsed
