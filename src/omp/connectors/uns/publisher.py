@@ -212,20 +212,30 @@ class UnsPublisher:
             await _wait(self._wake, timeout)
 
     async def _publish_values(self, client: Any, due: Sequence[Pending]) -> None:
+        messages = self._encode(due)
+        qos = self._options.qos
+        for count, (topic, payload, retain) in enumerate(messages, 1):
+            client.publish(topic, payload, qos=qos, retain=retain)
+            self._stats.published += 1
+            if count % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+                if self._lost:
+                    return  # the retained ones among the rest go out again on reconnect
+
+    def _encode(self, due: Sequence[Pending]) -> list[tuple[str, bytes, bool]]:
+        """(topic, payload, retain) per value; retained payloads are remembered first, so a
+        link lost halfway loses none of them."""
         policies = self._policies
-        for count, (sid, ts, value, quality) in enumerate(due, 1):
+        messages: list[tuple[str, bytes, bool]] = []
+        for sid, ts, value, quality in due:
             policy = policies.get(sid)
             if policy is None:
                 continue  # the signal left the model in a reload
             payload = _value_payload(policy, ts, value, quality)
             if policy.retain:
                 self._retained[policy.topic] = payload
-            client.publish(policy.topic, payload, qos=self._options.qos, retain=policy.retain)
-            self._stats.published += 1
-            if count % _YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-                if self._lost:
-                    return  # retained values go again on reconnect
+            messages.append((policy.topic, payload, policy.retain))
+        return messages
 
     async def _publish_events(self, client: Any, events: Sequence[Event]) -> None:
         prefix, retain, qos = self._options.prefix, self._options.events_retain, self._options.qos
