@@ -41,6 +41,8 @@ _ADMISSION_PLUGIN = "omp.connectors.broker.auth.LoopbackAdmission"
 _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 10.0
 _SHUTDOWN_ROUNDS = 10
+_CONNECT_TIMEOUT_S = 10.0
+"""A connection that has not sent its CONNECT by then is closed."""
 DEFAULT_SESSION_EXPIRY_S = 24 * 3600
 """A persistent session (and the QoS 1 messages queued for it, in memory) is dropped
 after its client has been away this long, so a client that never returns cannot
@@ -184,7 +186,7 @@ class EmbeddedBroker:
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._clients.add(writer)
         try:
-            prefix, level = await read_protocol_level(reader)
+            prefix, level = await asyncio.wait_for(read_protocol_level(reader), _CONNECT_TIMEOUT_S)
             if level is not None and level != MQTT_311_LEVEL:
                 writer.write(REFUSE_PROTOCOL)
                 await writer.drain()
@@ -192,8 +194,8 @@ class EmbeddedBroker:
             await self._broker.external_connected(
                 PrefixedReader(prefix, reader), StreamWriterAdapter(writer), _LISTENER
             )
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass  # the client left before saying who it is
+        except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+            pass  # the client left, or never said who it is
         finally:
             self._clients.discard(writer)
             writer.close()
