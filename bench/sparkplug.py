@@ -163,6 +163,7 @@ def publisher(port: int, args: argparse.Namespace, start_ms: int, pipe: Connecti
 
 async def bare_subscriber(port: int, pipe: Connection, expected: int) -> tuple[float, int]:
     from gmqtt import Client
+    from gmqtt.mqtt.constants import MQTTv311
 
     received = [0]
     done = asyncio.Event()
@@ -181,7 +182,7 @@ async def bare_subscriber(port: int, pipe: Connection, expected: int) -> tuple[f
 
     client = Client("bench-bare")
     client.on_message = on_message
-    await client.connect("127.0.0.1", port)
+    await client.connect("127.0.0.1", port, version=MQTTv311)  # as the connector does
     client.subscribe(f"spBv1.0/{GROUP}/DDATA/#", qos=0)
     await asyncio.sleep(0.5)
     t0 = time.perf_counter()
