@@ -11,11 +11,21 @@ from omp.connectors.health import LinkState
 from omp.connectors.host import ConnectorHost
 from omp.core.quality import Quality
 from omp.core.rejects import RejectReason
-from tests.connectors.sparkplug.edge import UINT64, EdgeNode, Payload, now_ms
+from tests.connectors.sparkplug.edge import (
+    DATASET,
+    TEMPLATE,
+    UINT64,
+    EdgeNode,
+    MetricSpec,
+    Payload,
+    now_ms,
+)
 from tests.connectors.sparkplug.helpers import (
     DEVICE,
+    DEVICE_METRICS,
     GROUP,
     NODE,
+    NODE_METRICS,
     NODE_PREFIX,
     PLUGINS,
     PREFIX,
@@ -89,8 +99,6 @@ def test_a_value_of_the_wrong_datatype_is_counted_naming_the_metric(mosquitto: M
 
 
 def test_templates_and_datasets_are_rejected_as_wrong_type_at_birth(mosquitto: Mosquitto) -> None:
-    from tests.connectors.sparkplug.edge import DATASET, TEMPLATE, MetricSpec
-    from tests.connectors.sparkplug.helpers import DEVICE_METRICS, NODE_METRICS
 
     extra = (MetricSpec("Recipe Table", DATASET, 40, 0), MetricSpec("Motor", TEMPLATE, 41, 0))
     with running_host(registry_of(model(mosquitto.url)), PLUGINS) as (host, sink):

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from omp.connectors.health import LinkState
 from omp.core.quality import Quality
+from tests.connectors.sparkplug.edge import FLOAT, EdgeNode, MetricSpec, now_ms
 from tests.connectors.sparkplug.helpers import (
     DEVICE,
+    DEVICE_METRICS,
     GROUP,
     HOST_ID,
     NODE,
+    NODE_METRICS,
     NODE_PREFIX,
     PLUGINS,
     PREFIX,
@@ -123,8 +127,6 @@ def test_unknown_broker_is_a_lost_link_not_a_crash(mosquitto: Mosquitto) -> None
 
 
 def test_null_values_are_stored_bad_and_transient_metrics_not_at_all(mosquitto: Mosquitto) -> None:
-    from tests.connectors.sparkplug.edge import FLOAT, EdgeNode, MetricSpec, now_ms
-    from tests.connectors.sparkplug.helpers import DEVICE_METRICS, NODE_METRICS
 
     metrics = (*DEVICE_METRICS, MetricSpec("Debug/Tick", FLOAT, 50, 1.0, transient=True))
 
@@ -149,3 +151,39 @@ def test_null_values_are_stored_bad_and_transient_metrics_not_at_all(mosquitto: 
     assert [(r.value, r.quality) for r in first_two] == [(-3.0, Quality.GOOD), (-3.0, Quality.BAD)]
     assert PREFIX + "Debug/Tick" not in sink.addresses()
     assert sink.rejected() == 0
+
+
+def test_groups_limit_the_subscription(mosquitto: Mosquitto) -> None:
+
+    options = "    groups: [pack]"
+    with running_host(registry_of(model(mosquitto.url, options=options)), PLUGINS) as (host, sink):
+        wait_for(lambda: host.health()["spb"]["state"] == "connected", what="host connected")
+        other = EdgeNode(mosquitto.port, "other", NODE, devices={DEVICE: DEVICE_METRICS}).start()
+        edge = edge_node(mosquitto.port).start()
+        try:
+            other.data(DEVICE, {"Count": 1})
+            other.flush()
+            edge.data(DEVICE, {"Count": 2})
+            wait_for(lambda: sink.values(PREFIX + "Count")[-1:] == [2.0], what="pack data")
+        finally:
+            edge.stop()
+            other.stop()
+    assert not any(a.startswith("other/") for a in sink.addresses())
+    assert other.rebirth_requests == 0  # never seen, never asked
+
+
+def test_a_foreign_offline_state_is_answered_with_a_new_birth(mosquitto: Mosquitto) -> None:
+
+    registry = registry_of(model(mosquitto.url))
+    with watch_state(mosquitto.port) as watcher, running_host(registry, PLUGINS):
+        wait_for(lambda: (watcher.last() or {}).get("online") is True, what="STATE birth")
+        born = watcher.last()
+        edge = edge_node(mosquitto.port)
+        edge.start()
+        try:
+            offline = json.dumps({"online": False, "timestamp": now_ms()}).encode()
+            edge.publish_raw(f"spBv1.0/STATE/{HOST_ID}", offline, qos=1)
+            wait_for(lambda: len(watcher.states()) >= 3, what="STATE birth again")
+        finally:
+            edge.stop()
+    assert watcher.states()[2] == born | {"retain": False}
