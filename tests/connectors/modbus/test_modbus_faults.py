@@ -64,7 +64,10 @@ def test_exception_response_is_counted_and_other_groups_flow(server: ModbusTestS
             what="exception responses counted",
         )
         report = health.snapshot()["devices"][unit1]
-        assert report["last_error"] == "holding 1000-1000 of unit 1: exception 2 (ILLEGAL_ADDRESS)"
+        assert (
+            report["last_error"]
+            == "holding 1000-1000 of unit 1: exception 2 (illegal data address)"
+        )
         assert report["state"] == LinkState.CONNECTED.value  # the device answered
         wait_for(lambda: len(sink.values("holding:10:uint16")) >= 3, what="the good group flows")
         assert sink.values("holding:1000:uint16") == []

@@ -95,7 +95,7 @@ def test_device_exception_refused_naming_the_code(
     host_and_sink: HostAndSink,
 ) -> None:
     host, _ = host_and_sink
-    with pytest.raises(WriteError, match=r"exception 2 \(ILLEGAL_ADDRESS\)"):
+    with pytest.raises(WriteError, match=r"exception 2 \(illegal data address\)"):
         host.write(f"{EQUIPMENT}/beyond_sp", 1.0)
 
 

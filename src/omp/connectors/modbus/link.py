@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ConnectionException, ModbusIOException
 
 from omp.connectors.base import ConnectionLostError
@@ -39,12 +38,28 @@ class DeviceRefusedError(OmpError):
         self.code = code
 
 
+EXCEPTION_NAMES = {
+    1: "illegal function",
+    2: "illegal data address",
+    3: "illegal data value",
+    4: "server device failure",
+    5: "acknowledge",
+    6: "server device busy",
+    7: "negative acknowledge",
+    8: "memory parity error",
+    10: "gateway path unavailable",
+    11: "gateway target device failed to respond",
+}
+"""Exception codes as the Modbus application protocol specification names them."""
+
+
 def exception_name(code: int) -> str:
-    """``2`` -> ``'2 (ILLEGAL_ADDRESS)'``: the code as devices document it, and its name."""
-    try:
-        return f"{code} ({ExcCodes(code).name})"
-    except ValueError:
-        return f"{code} (unknown)"
+    """The code as device manuals print it, and its name.
+
+    >>> exception_name(2)
+    '2 (illegal data address)'
+    """
+    return f"{code} ({EXCEPTION_NAMES.get(code, 'not a standard code')})"
 
 
 class Link:
