@@ -125,7 +125,8 @@ def test_server_that_stops_answering_costs_the_link_then_recovers(
         server.answering = False  # TCP stays up, nothing answers
         wait_for(lambda: health.snapshot()["restarts"] >= 1, what="the hung link dropped")
         assert f"127.0.0.1:{server.port}" in (health.snapshot()["last_error"] or "")
-        assert health.snapshot()["devices"][device(server, 1)]["errors"] >= 3
+        assert health.snapshot()["devices"][device(server, 1)]["errors"] >= 2
+        assert "no answer from any unit (1)" in health.snapshot()["last_error"]
         server.answering = True
         seen = len(sink.values("holding:8:uint16"))
         wait_for(lambda: len(sink.values("holding:8:uint16")) >= seen + 3, what="values again")
@@ -148,3 +149,20 @@ def test_backpressure_holds_polls_and_loses_nothing(server: ModbusTestServer) ->
         sink.full = False
         wait_for(lambda: len(sink.rows) >= held + 400, what="held values and new polls")
         assert sink.values("holding:199:uint16")[:5] == [199.0] * 5
+
+
+def test_dead_unit_with_many_reads_never_cuts_the_gateway(server: ModbusTestServer) -> None:
+    server.silent.add(9)
+    signals = {f"dead{i}": Sig(f"9:holding:{i * 20}") for i in range(6)}  # six separate reads
+    signals["ok"] = Sig("holding:3")
+    registry = plc_registry(plc(server, timeout="100ms", max_gap=0), signals)
+    with running_host(registry, PLUGINS) as (host, sink):
+        health = host.connector_health("plc")
+        dead = device(server, 9)
+        wait_for(
+            lambda: health.snapshot()["devices"].get(dead, {}).get("errors", 0) >= 12,
+            what="two polls of timeouts on unit 9",
+        )
+        wait_for(lambda: len(sink.values("holding:3")) >= 2, what="unit 1 polled again")
+        assert health.snapshot()["restarts"] == 0
+        assert health.device_state(device(server, 1)) is LinkState.CONNECTED

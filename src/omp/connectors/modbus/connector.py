@@ -48,6 +48,7 @@ class ModbusConnector:
             self._link = link
             session.health.connected()
             groups = plan_reads(grouped, self._options, session.feed.address)
+            link.expect({request.unit for group in groups for request in group.requests})
             poller = Poller(session, link, self._options.connections)
             polls = [poller.run_group(group) for group in groups if group.requests]
             await _first_to_end([*polls, _watch(link)])
@@ -73,7 +74,7 @@ class ModbusConnector:
         if link is None:
             raise WriteError(f"modbus {options.host}:{options.port}: no link to write {address!r}")
         try:
-            await link.call(_writer(point, value), f"writing {address!r}")
+            await link.call(_writer(point, value), f"writing {address!r}", point.unit)
         except DeviceRefusedError as exc:
             raise WriteError(f"modbus {link.peer}: device refused {exc}") from None
         except (NoAnswerError, ConnectionLostError) as exc:

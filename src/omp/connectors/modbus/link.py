@@ -5,14 +5,17 @@ connections give that many requests in flight. ``call`` lends a free
 connection to one request and translates pymodbus's errors at this boundary:
 a dropped or refused link becomes ``ConnectionLostError`` naming host:port,
 a request nobody answered becomes ``NoAnswerError``, and an exception
-response becomes ``DeviceRefusedError`` naming the exception code. Reconnecting
-is the host's job: pymodbus's own reconnect is switched off.
+response becomes ``DeviceRefusedError`` naming the exception code. When
+requests to every unit go unanswered the link is hung (``SilenceWatch``)
+and counts as lost; a dead unit behind a live gateway never cuts the others.
+Reconnecting is the host's job: pymodbus's own reconnect is switched off.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from pymodbus.client import AsyncModbusTcpClient
@@ -24,6 +27,7 @@ from omp.connectors.modbus.options import ModbusOptions
 from omp.core.errors import OmpError
 
 Call = Callable[[AsyncModbusTcpClient], Awaitable[Any]]
+NEVER = 2**31
 
 
 class NoAnswerError(OmpError):
@@ -62,6 +66,45 @@ def exception_name(code: int) -> str:
     return f"{code} ({EXCEPTION_NAMES.get(code, 'not a standard code')})"
 
 
+HUNG_AFTER = 3
+"""Unanswered requests in a row (covering every unit polled) after which the link is hung."""
+
+
+@dataclass(slots=True)
+class SilenceWatch:
+    """Tells a hung gateway from a dead unit behind a live one.
+
+    The link counts as hung once ``limit`` requests in a row went unanswered and
+    they include every unit the link has asked; a dead unit among live ones never
+    makes it hung, however many of its requests time out.
+
+    >>> watch = SilenceWatch()
+    >>> watch.asked(1); watch.asked(9)
+    >>> [watch.unanswered(9) for _ in range(5)]
+    [False, False, False, False, False]
+    >>> watch.unanswered(1)
+    True
+    """
+
+    limit: int = HUNG_AFTER
+    units: set[int] = field(default_factory=set)
+    silent: set[int] = field(default_factory=set)
+    streak: int = 0
+
+    def asked(self, unit: int) -> None:
+        self.units.add(unit)
+
+    def answered(self) -> None:
+        self.streak = 0
+        self.silent.clear()
+
+    def unanswered(self, unit: int) -> bool:
+        """Count one request nobody answered; True when the link is hung."""
+        self.streak += 1
+        self.silent.add(unit)
+        return self.streak >= self.limit and self.silent >= self.units
+
+
 class Link:
     """Open connections to ``host:port``; ``lost`` is set when any of them drops."""
 
@@ -73,6 +116,7 @@ class Link:
         self._clients: list[AsyncModbusTcpClient] = []
         self._free: asyncio.Queue[AsyncModbusTcpClient] = asyncio.Queue()
         self._closing = False
+        self._silence = SilenceWatch()
 
     async def open(self) -> None:
         """Connect every connection; ``ConnectionLostError`` when the host cannot be reached."""
@@ -87,6 +131,9 @@ class Link:
                 trace_connect=self._on_connect,
             )
             keep_raw_registers(client)
+            # pymodbus drops a connection after retries + 5 unanswered requests in a row,
+            # which would cut every unit of a gateway for one dead unit: SilenceWatch decides.
+            client.set_max_no_responses(NEVER)
             self._clients.append(client)
             if not await client.connect():
                 if number:
@@ -100,17 +147,21 @@ class Link:
                 )
             self._free.put_nowait(client)
 
+    def expect(self, units: set[int]) -> None:
+        """The units this link will poll: a hung link is one where all of them are silent."""
+        self._silence.units |= units
+
     def close(self) -> None:
         self._closing = True
         for client in self._clients:
             client.close()
 
-    async def call(self, request: Call, what: str) -> Any:
-        """Run ``request`` on a free connection; returns the response PDU (never an error PDU).
-
-        ``what`` names the request in errors (``holding 0-124 of unit 1``).
+    async def call(self, request: Call, what: str, unit: int) -> Any:
+        """Run ``request`` for ``unit`` on a free connection; returns the response PDU
+        (never an error PDU). ``what`` names the request in errors (``holding 0-124 of unit 1``).
         """
         client = await self._free.get()
+        self._silence.asked(unit)
         try:
             response = await request(client)
         except ConnectionException as exc:
@@ -118,16 +169,28 @@ class Link:
         except ModbusIOException as exc:
             if self.lost.is_set():
                 raise ConnectionLostError(f"modbus {self.peer}: {self.lost_reason}") from None
+            if self._silence.unanswered(unit):
+                raise self._hung() from None
             raise NoAnswerError(
                 f"{what}: no answer within {self._options.timeout} "
                 f"({self._options.retries} retries): {exc.string}"
             ) from None
         finally:
             self._free.put_nowait(client)
+        self._silence.answered()
         if response.isError():
             code = int(response.exception_code)
             raise DeviceRefusedError(f"{what}: exception {exception_name(code)}", code)
         return response
+
+    def _hung(self) -> ConnectionLostError:
+        units = ", ".join(map(str, sorted(self._silence.units)))
+        self.lost_reason = (
+            f"link hung: {self._silence.streak} requests in a row got no answer "
+            f"from any unit ({units})"
+        )
+        self.lost.set()
+        return ConnectionLostError(f"modbus {self.peer}: {self.lost_reason}")
 
     def _on_connect(self, connected: bool) -> None:
         if not connected and not self._closing and not self.lost.is_set():

@@ -93,7 +93,7 @@ class Poller:
         if reader is None:
             reader = self._readers[id(request)] = _reader(request)
         try:
-            response = await self._link.call(reader, request.label)
+            response = await self._link.call(reader, request.label, request.unit)
         except NoAnswerError as exc:
             self._health.lost(str(exc), device=request.device)
             return
