@@ -115,3 +115,27 @@ def test_username_and_password() -> None:
                 "BadUserAccessDenied" in health["last_error"] or "Identity" in health["last_error"]
             )
             assert not sink.rows
+
+
+def test_without_configured_certificate_a_self_signed_one_is_made_once_and_kept(
+    certs: tuple[CertPair, CertPair], tmp_path: Path
+) -> None:
+    """The example model names only policy and mode: that must connect too."""
+    server_cert, _ = certs
+    policy = [ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt]
+    pki = tmp_path / "pki"
+    options = f"""\
+    security_policy: Basic256Sha256
+    security_mode: SignAndEncrypt
+    pki_dir: {pki}
+"""
+    for server in _serve(
+        security=Security(server_cert.certificate, server_cert.private_key, policy)
+    ):
+        for _ in range(2):
+            with running_host(registry_of(model(server.url, options)), PLUGINS) as (_, sink):
+                wait_for(lambda: sink.values(TEMP), what="a value over an own certificate")
+            made = sorted(p.name for p in pki.iterdir())
+            assert made == ["ua.der", "ua.pem"]
+            first = (pki / "ua.der").read_bytes()
+    assert (pki / "ua.der").read_bytes() == first

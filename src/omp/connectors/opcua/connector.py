@@ -59,7 +59,7 @@ class OpcUaConnector:
         parsed, broken = parse_all(self._spec.bindings)
         for address, reason in broken.items():
             self._bad_node(session, address, reason)
-        client = await open_client(self._options)
+        client = await open_client(self._options, name=self._spec.name)
         try:
             notifications = await self._subscribe(client, session, parsed)
             self._client, self._writer = client, Writer(client)

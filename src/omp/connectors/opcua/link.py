@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from pathlib import Path
 
 from asyncua import ua
 from asyncua.client.client import Client
@@ -24,6 +26,8 @@ _MODES = {
 }
 DISCONNECT_TIMEOUT_S = 2.0
 
+log = logging.getLogger("omp.connectors.opcua")
+
 
 def endpoint_name(options: OpcUaOptions) -> str:
     """The endpoint as errors name it (user info, if any, stripped)."""
@@ -31,8 +35,12 @@ def endpoint_name(options: OpcUaOptions) -> str:
     return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
-async def open_client(options: OpcUaOptions) -> Client:
-    """A connected client with an active session; ``ConnectionLostError`` names the endpoint."""
+async def open_client(options: OpcUaOptions, *, name: str = "omp") -> Client:
+    """A connected client with an active session; ``ConnectionLostError`` names the endpoint.
+
+    ``name`` (the connector's) names the self-signed certificate made when security is on
+    and the options give none.
+    """
     client = Client(options.endpoint, timeout=options.request_timeout / 1_000_000)
     client.session_timeout = options.session_timeout // 1000
     client.name = client.description = "omp"
@@ -43,7 +51,7 @@ async def open_client(options: OpcUaOptions) -> Client:
         client.set_password(options.password)
     where = endpoint_name(options)
     try:
-        await _secure(client, options)
+        await _secure(client, options, name)
         await client.connect(auto_reconnect=False)
     except (OSError, TimeoutError, UaError) as exc:
         await close_client(client)
@@ -51,20 +59,38 @@ async def open_client(options: OpcUaOptions) -> Client:
     return client
 
 
-async def _secure(client: Client, options: OpcUaOptions) -> None:
+async def _secure(client: Client, options: OpcUaOptions, name: str) -> None:
     if options.security_policy == "None":
         return
-    assert options.certificate is not None  # checked by the options
-    assert options.private_key is not None
+    certificate, private_key = options.certificate, options.private_key
+    if certificate is None or private_key is None:
+        certificate, private_key = await own_certificate(client, options.pki_dir, name)
     await client.set_security(
         SecurityPolicyBasic256Sha256,
-        certificate=str(options.certificate),
-        private_key=str(options.private_key),
+        certificate=str(certificate),
+        private_key=str(private_key),
         server_certificate=(
             str(options.server_certificate) if options.server_certificate is not None else None
         ),
         mode=_MODES[options.security_mode],
     )
+
+
+async def own_certificate(client: Client, pki_dir: Path, name: str) -> tuple[Path, Path]:
+    """The connector's self-signed certificate and key under ``pki_dir``, made on first use.
+
+    Kept on disk, so a server that was told to trust it keeps trusting it after a restart.
+    """
+    directory = pki_dir.expanduser()
+    cert, key = directory / f"{name}.der", directory / f"{name}.pem"
+    if not (cert.exists() and key.exists()):
+        log.warning(
+            "connector %r: made a self-signed client certificate %s; "
+            "the OPC UA server must trust it before a secure session can open",
+            name,
+            cert,
+        )
+    return await client.setup_self_signed_certificate(key, cert)
 
 
 async def close_client(client: Client) -> None:

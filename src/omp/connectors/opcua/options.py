@@ -74,6 +74,9 @@ class OpcUaOptions(Options):
     security_mode: Literal["None", "Sign", "SignAndEncrypt"] = "None"
     certificate: Path | None = None
     private_key: Path | None = None
+    pki_dir: Path = Path("~/.omp/pki/opcua")
+    """Where a self-signed client certificate is made (once, then reused) when security is on
+    and no ``certificate``/``private_key`` is given."""
     server_certificate: Path | None = None
     username: str | None = None
     password: str | None = None
@@ -92,10 +95,6 @@ class OpcUaOptions(Options):
             raise ValueError(
                 "security_policy and security_mode go together: both None, or "
                 "Basic256Sha256 with Sign or SignAndEncrypt"
-            )
-        if secure and (self.certificate is None or self.private_key is None):
-            raise ValueError(
-                f"security_policy {self.security_policy} needs certificate and private_key"
             )
         if (self.certificate is None) != (self.private_key is None):
             raise ValueError("certificate and private_key go together")
