@@ -10,6 +10,7 @@ from rich.table import Table
 
 from omp.cli._output import err, fail, guarded, out
 from omp.model import Registry, check_model, compile_model, load_model
+from omp.runtime.connectors import check_options
 from omp.runtime.ids import CountingIds
 
 
@@ -35,12 +36,12 @@ def check(
     model_file: Annotated[Path, typer.Argument(help="The factory model (factory.yaml).")],
 ) -> None:
     """Validate a model file: print every problem (file:line: path: message), or a summary."""
-    problems = check_model(model_file)
+    problems = check_model(model_file, check_options=check_options)
     if problems:
         for problem in problems:
             out.print(str(problem), highlight=False, markup=False)
         count = len(problems)
         raise fail(f"{count} problem{'s' if count != 1 else ''} in {model_file}")
-    registry = compile_model(load_model(model_file), ids=CountingIds())
+    registry = compile_model(load_model(model_file, check_options=check_options), ids=CountingIds())
     out.print(_summary(model_file, registry))
     err.print(f"{model_file}: ok", highlight=False)

@@ -18,6 +18,7 @@ from rich.logging import RichHandler
 from omp.cli._output import err, fail, guarded
 from omp.cli.options import ConfigOpt, DataDirOpt, HistorianOpt, settings_from
 from omp.cli.remote import live_instance
+from omp.runtime.connectors import attach_connectors, check_options
 from omp.runtime.instance import InstanceInfo, record_model, remove_instance, write_instance
 from omp.runtime.platform import Platform
 from omp.runtime.settings import Settings
@@ -64,12 +65,18 @@ def _stop_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
-def _banner(model_file: Path, platform: Platform, api_url: str) -> str:
+def _banner(model_file: Path, platform: Platform, api_url: str, broker_url: str | None) -> str:
+    connectors = ", ".join(
+        f"{name} ({connector.protocol})"
+        for name, connector in platform.registry.model.connectors.items()
+    )
     return (
         f"omp running: model {model_file} (version {platform.registry.version}), "
         f"{len(platform.registry)} signals\n"
         f"  historian  {platform.describe()}\n"
-        f"  read API   {api_url}  (health: {api_url}/health)\n"
+        f"  read API   {api_url}  (health: {api_url}/health, unmapped: {api_url}/sources)\n"
+        f"  MQTT       {broker_url or 'none needed'}\n"
+        f"  connectors {connectors or 'none'}\n"
         f"  services   {', '.join(platform.service_names)}\n"
         "Ctrl-C stops."
     )
@@ -83,6 +90,14 @@ def run(
     api_port: Annotated[
         int | None, typer.Option("--api-port", help="Read API port on 127.0.0.1 (0: any free).")
     ] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option("--mqtt", help="The MQTT broker URL (default: start the embedded one)."),
+    ] = None,
+    broker_port: Annotated[
+        int | None,
+        typer.Option("--broker-port", help="Embedded broker port on 127.0.0.1 (0: any free)."),
+    ] = None,
     config: ConfigOpt = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info, warning or error (to stderr).")
@@ -94,10 +109,20 @@ def run(
 
     _configure_logging(log_level)
     settings = settings_from(
-        config=config, data_dir=data_dir, historian=historian, api_port=api_port
+        config=config,
+        data_dir=data_dir,
+        historian=historian,
+        api_port=api_port,
+        mqtt_url=mqtt,
+        broker_port=broker_port,
     )
     _refuse_second_instance(settings)
-    platform = Platform.open(settings, model_file=model_file)
+    platform = Platform.open(settings, model_file=model_file, check_options=check_options)
+    try:
+        broker_url = attach_connectors(platform)
+    except BaseException:
+        platform.stop()
+        raise
     app = create_app(platform, host=settings.api_host)
     api = ApiServer(app, host=settings.api_host, port=settings.api_port)
     platform.add_service(api)
@@ -111,7 +136,7 @@ def run(
         write_instance(settings.data_dir, info)
         record_model(settings.data_dir, model_file)
         try:
-            err.print(_banner(model_file, platform, api.url), highlight=False)
+            err.print(_banner(model_file, platform, api.url, broker_url), highlight=False)
             while not stop.wait(timeout=1.0):
                 pass
             err.print("stopping: flushing the historian ...", highlight=False)

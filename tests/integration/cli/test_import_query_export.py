@@ -173,7 +173,16 @@ def test_run_on_a_busy_port_fails_cleanly(tmp_path: Path, history: Path) -> None
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = omp("run", str(EXAMPLE), "--data-dir", str(data), "--api-port", str(port))
+        result = omp(
+            "run",
+            str(EXAMPLE),
+            "--data-dir",
+            str(data),
+            "--api-port",
+            str(port),
+            "--broker-port",
+            "0",
+        )
     assert result.exit_code == 1
     assert f"127.0.0.1:{port}" in result.stderr
     assert not (data / "omp.instance.json").exists()

@@ -26,7 +26,7 @@ def _start(data: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable, "-c", "from omp.cli import main; main()",
-            "run", str(EXAMPLE), "--data-dir", str(data), "--api-port", "0",
+            "run", str(EXAMPLE), "--data-dir", str(data), "--api-port", "0", "--broker-port", "0",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -118,7 +118,7 @@ def test_a_second_instance_and_an_import_are_refused_while_running(
     running: tuple[Path, subprocess.Popen[str], str], history: Path
 ) -> None:
     data, process, _ = running
-    second = omp("run", str(EXAMPLE), "--data-dir", str(data))
+    second = omp("run", str(EXAMPLE), "--data-dir", str(data), "--broker-port", "0")
     assert second.exit_code == 1
     assert f"pid {process.pid}" in second.stderr
     imported = omp("import", str(history), "--data-dir", str(data))
