@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,13 +120,16 @@ def test_root_and_depth_limit_the_browse(plant: OpcUaTestServer, tmp_path: Path)
 
 
 def test_unreachable_url_is_one_clear_line_and_a_failure() -> None:
+    """Run as a real process, so library log lines would show too."""
     url = f"opc.tcp://127.0.0.1:{free_port()}/nothing"
-    result = CliRunner().invoke(app, ["opcua", url])
-    assert result.exit_code == 1
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1
-    assert url.removeprefix("opc.tcp://").split("/")[0] in lines[0]
-    assert lines[0].startswith("error:")
+    script = "import sys; from omp.cli.discover import app; app(sys.argv[1:])"
+    done = subprocess.run(
+        [sys.executable, "-c", script, "opcua", url], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == [f"error: OPC UA server {url}: connection refused (nothing listening)"]
 
 
 @pytest.mark.parametrize(

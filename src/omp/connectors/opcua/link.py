@@ -54,7 +54,9 @@ async def open_client(options: OpcUaOptions, *, name: str = "omp") -> Client:
         await _secure(client, options, name)
         await client.connect(auto_reconnect=False)
     except (OSError, TimeoutError, UaError) as exc:
-        await close_client(client)
+        # Never connected: drop the socket only (a polite close would log its own complaints).
+        with contextlib.suppress(Exception):
+            client.disconnect_socket()
         raise ConnectionLostError(f"OPC UA server {where}: {_describe(exc)}") from exc
     return client
 
