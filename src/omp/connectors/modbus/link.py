@@ -75,11 +75,11 @@ class SilenceWatch:
     """Tells a hung gateway from a dead unit behind a live one.
 
     The link counts as hung once ``limit`` requests in a row went unanswered and
-    they include every unit the link has asked; a dead unit among live ones never
-    makes it hung, however many of its requests time out.
+    they include every unit the link polls; a dead unit among live ones never
+    makes it hung, however many of its requests time out. Writes to other units
+    count as requests but never widen the set of units polled.
 
-    >>> watch = SilenceWatch()
-    >>> watch.asked(1); watch.asked(9)
+    >>> watch = SilenceWatch(units={1, 9})
     >>> [watch.unanswered(9) for _ in range(5)]
     [False, False, False, False, False]
     >>> watch.unanswered(1)
@@ -90,9 +90,6 @@ class SilenceWatch:
     units: set[int] = field(default_factory=set)
     silent: set[int] = field(default_factory=set)
     streak: int = 0
-
-    def asked(self, unit: int) -> None:
-        self.units.add(unit)
 
     def answered(self) -> None:
         self.streak = 0
@@ -161,7 +158,6 @@ class Link:
         (never an error PDU). ``what`` names the request in errors (``holding 0-124 of unit 1``).
         """
         client = await self._free.get()
-        self._silence.asked(unit)
         try:
             response = await request(client)
         except ConnectionException as exc:
