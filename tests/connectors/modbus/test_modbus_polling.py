@@ -134,3 +134,12 @@ def test_connections_share_the_units_and_spread_the_reads(server: ModbusTestServ
         wait_for(lambda: len(sink.addresses()) == len(signals), what="every address")
         wait_for(lambda: len(sink.values("2:holding:125")) >= 5, what="a few polls")
     assert server.connections == 3
+
+
+def test_interval_zero_reads_every_request_in_turn(server: ModbusTestServer) -> None:
+    signals = {f"b{r}": Sig(f"holding:{r * 125}") for r in range(3)}  # three reads
+    registry = plc_registry(options(server, poll_interval="0", connections=2), signals)
+    with running_host(registry, PLUGINS) as (_, sink):
+        wait_for(lambda: len(sink.values("holding:250")) >= 50, what="50 reads of the last")
+        counts = [len(sink.values(f"holding:{r * 125}")) for r in range(3)]
+    assert max(counts) <= 2 * min(counts) + 4, counts  # round and round, none starved

@@ -3,8 +3,9 @@
 The schedule is a grid on the monotonic clock (``start + k * interval``), so
 polls do not drift. A poll that outlasts its interval is counted as an
 overrun; the next poll starts at once and the grid slots that passed
-meanwhile are skipped, never caught up in a burst. An interval of 0 polls
-back to back. While the sink applies backpressure no new polls start.
+meanwhile are skipped, never caught up in a burst. An interval of 0 reads
+continuously: each connection takes the next request in turn, round and
+round. While the sink applies backpressure no new reads start.
 
 Values carry the time their response arrived. A timeout or an exception
 response costs only that request's values (they are not emitted) and counts
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import numpy as np
@@ -49,6 +52,9 @@ class Poller:
 
     async def run_group(self, group: PollGroup) -> None:
         """Poll ``group`` forever on its grid; returns only by cancellation or link loss."""
+        if group.interval_us == 0:
+            await self._run_back_to_back(group.requests)
+            return
         interval = group.interval_us
         start = time.monotonic_ns() // 1000
         slot = 0
@@ -56,10 +62,6 @@ class Poller:
             polled = self._ready()
             if polled:
                 await self.poll(group.requests)
-            if interval == 0:
-                # Let the host's flusher and other groups run; wait longer for a refusing sink.
-                await asyncio.sleep(0 if polled else BACKPRESSURE_PAUSE)
-                continue
             now = time.monotonic_ns() // 1000
             slot, skipped = next_slot(slot, start=start, interval=interval, now=now)
             due = start + slot * interval
@@ -67,6 +69,20 @@ class Poller:
                 await asyncio.sleep((due - now) / 1e6)
             elif polled:  # a late wake-up while held by backpressure is no overrun
                 self._overran(group, skipped)
+
+    async def _run_back_to_back(self, requests: list[ReadRequest]) -> None:
+        """Interval 0: every connection reads the next request in turn, round and round,
+        so no connection waits for the slowest read of a poll."""
+        turn = itertools.cycle(requests)
+
+        async def worker() -> None:
+            while True:
+                if self._ready():
+                    await self.read(next(turn))
+                else:
+                    await asyncio.sleep(BACKPRESSURE_PAUSE)
+
+        await self._all(worker, min(self._workers, len(requests)))
 
     async def poll(self, requests: list[ReadRequest]) -> None:
         """Every request once, ``workers`` at a time (one per connection)."""
@@ -76,7 +92,11 @@ class Poller:
             for request in pending:
                 await self.read(request)
 
-        workers = min(self._workers, len(requests))
+        await self._all(worker, min(self._workers, len(requests)))
+
+    @staticmethod
+    async def _all(worker: Callable[[], Coroutine[Any, Any, None]], workers: int) -> None:
+        """Run ``workers`` copies of ``worker``; the first to fail stops the others."""
         if workers == 1:
             await worker()
             return
