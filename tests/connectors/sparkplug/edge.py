@@ -18,6 +18,7 @@ Test hooks break the rules on purpose: ``skip_seq`` (a gap), ``publish_raw`` (an
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -133,6 +134,14 @@ class EdgeNode:
                 info.wait_for_publish(5)
             self._client.disconnect()
         self._client.loop_stop()
+
+    def crash(self) -> None:
+        """Vanish without DISCONNECT: the broker then publishes the will (NDEATH) for us."""
+        self._client.loop_stop()  # no reconnect
+        sock = self._client.socket()
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
     def _set_will(self) -> None:
         self._client.will_set(self.topic("NDEATH"), self._death(), qos=1, retain=False)

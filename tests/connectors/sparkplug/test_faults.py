@@ -244,3 +244,24 @@ def test_a_broker_restart_is_survived_with_state_rebirth_and_data(mosquitto: Mos
     assert edge.bd_seq >= 1  # the edge node's new MQTT session got the next bdSeq
     stale = [r for r in sink.rows if r.address == PREFIX + "Count" and r.quality == Quality.BAD]
     assert stale, "the host marks signals stale when it loses the broker"
+
+
+def test_an_edge_node_that_vanishes_is_declared_dead_by_its_will(mosquitto: Mosquitto) -> None:
+    with running_host(registry_of(model(mosquitto.url)), PLUGINS) as (host, sink):
+        wait_for(lambda: host.health()["spb"]["state"] == "connected", what="host connected")
+        edge = edge_node(mosquitto.port).start()
+        edge.data(DEVICE, {"Count": 41})
+        wait_for(lambda: sink.values(PREFIX + "Count")[-1:] == [41.0], what="data")
+        edge.crash()
+        health = host.connector_health("spb")
+        wait_for(lambda: health.device_state(NODE_NAME) is LinkState.LOST, what="the will")
+        wait_for(
+            lambda: (
+                [r.quality for r in sink.rows if r.address == PREFIX + "Count"][-1:]
+                == [Quality.BAD]
+            ),
+            what="stale",
+        )
+    assert sink.values(PREFIX + "Count")[-1] == 41.0
+    last_error = health.snapshot()["devices"][NODE_NAME]["last_error"]
+    assert last_error.startswith("NDEATH on")  # the will matched the birth's bdSeq
