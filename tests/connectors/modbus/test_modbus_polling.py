@@ -143,3 +143,19 @@ def test_interval_zero_reads_every_request_in_turn(server: ModbusTestServer) -> 
         wait_for(lambda: len(sink.values("holding:250")) >= 50, what="50 reads of the last")
         counts = [len(sink.values(f"holding:{r * 125}")) for r in range(3)]
     assert max(counts) <= 2 * min(counts) + 4, counts  # round and round, none starved
+
+
+def test_coils_coalesce_up_to_2000_bits_per_read() -> None:
+    server = ModbusTestServer({1: Tables(coils=[i % 3 == 0 for i in range(2112)])})
+    server.start()
+    try:
+        signals = {f"c{i:04d}": Sig(f"coil:{i}") for i in range(0, 2100, 7)}  # gaps of 6 bits
+        registry = plc_registry(options(server), signals)
+        with running_host(registry, PLUGINS) as (_, sink):
+            wait_for(lambda: len(sink.addresses()) == len(signals), what="one poll")
+            assert sink.values("coil:21") == [1.0]
+            assert sink.values("coil:7") == [0.0]
+        reads = [(r.address, r.count) for r in server.seen(function_code=1)]
+        assert reads == [(0, 1996), (2002, 92)]
+    finally:
+        server.stop()

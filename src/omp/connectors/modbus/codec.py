@@ -12,6 +12,10 @@ values only the byte swap matters.
 [0, 49184]
 >>> float(decode_number(encode_number(-2.5, "float32", "cdab"), "float32", "cdab"))
 -2.5
+>>> bytes(encode_text("Die-78", 6, "badc"))
+b'iD-e87'
+>>> decode_text(encode_text("Die-7", 7, "badc"), 7, "badc")
+'Die-7'
 """
 
 from __future__ import annotations
@@ -47,11 +51,6 @@ def wire_positions(registers: int, order: str) -> np.ndarray:
     if _BYTES_SWAPPED[order]:
         within = 1 - within
     return np.asarray(2 * word + within, dtype=np.intp)
-
-
-def register_bytes(registers: list[int]) -> np.ndarray:
-    """The wire bytes of a read (each register big-endian), as uint8."""
-    return np.array(registers, dtype=">u2").view(np.uint8)
 
 
 def registers_of(wire: np.ndarray) -> np.ndarray:
