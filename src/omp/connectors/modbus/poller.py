@@ -33,6 +33,7 @@ from omp.core.errors import BackpressureError
 from omp.core.quality import Quality
 from omp.core.time import format_duration
 
+GOOD = int(Quality.GOOD)
 BACKPRESSURE_PAUSE = 0.02
 """Seconds a back-to-back group waits before asking a refusing sink again."""
 
@@ -125,23 +126,20 @@ class Poller:
             _stop_if_cancelled()
         ts = self._clock()
         if request.table.is_bits:
-            self._emit_bits(request, response.bits, ts)
+            emitted = self._emit_bits(request, response.bits, ts)
         else:
-            self._emit_registers(request, response.raw, ts)
+            emitted = self._emit_registers(request, getattr(response, "raw", b""), ts)
         self._health.connected(device=request.device)
+        if not emitted:
+            return
         self._health.received(request.values, device=request.device)
         # Under backpressure the rows are kept; ``_ready`` holds new polls until a flush succeeds.
         with contextlib.suppress(BackpressureError):
             self._feed.flush_if_full()
 
-    def _emit_registers(self, request: ReadRequest, raw: bytes, ts: int) -> None:
+    def _emit_registers(self, request: ReadRequest, raw: bytes, ts: int) -> bool:
         if len(raw) < 2 * request.count:
-            self._health.error(
-                f"{request.label}: answer holds {len(raw) // 2} registers, "
-                f"expected {request.count}",
-                device=request.device,
-            )
-            return
+            return self._short(request, len(raw) // 2)
         wire = np.frombuffer(raw, dtype=np.uint8)
         decoder = request.numbers
         if decoder is not None:
@@ -149,18 +147,30 @@ class Poller:
             feed.rows_address.extend(decoder.indices)
             feed.rows_ts.extend([ts] * size)
             feed.rows_value.extend(decoder.numbers(wire).tolist())
-            feed.rows_quality.extend([Quality.GOOD] * size)
+            feed.rows_quality.extend([GOOD] * size)
         for index, address in request.texts:
             first = 2 * (address.register - request.start)
             text = decode_text(
                 wire[first : first + 2 * address.size], address.string_bytes, address.order
             )
             self._feed.add_text(index, ts, text)
+        return True
 
-    def _emit_bits(self, request: ReadRequest, bits: list[bool], ts: int) -> None:
+    def _emit_bits(self, request: ReadRequest, bits: list[bool], ts: int) -> bool:
+        if len(bits) < request.count:
+            return self._short(request, len(bits))
         add = self._feed.add
         for index, offset in request.bits:
             add(index, ts, 1.0 if bits[offset] else 0.0)
+        return True
+
+    def _short(self, request: ReadRequest, got: int) -> bool:
+        """A well-formed answer that carries fewer values than asked: counted, not emitted."""
+        self._health.error(
+            f"{request.label}: answer holds {got} values, expected {request.count}",
+            device=request.device,
+        )
+        return False
 
     def _ready(self) -> bool:
         """False while the feed is full and the sink still refuses it."""
