@@ -54,11 +54,18 @@ async def open_client(options: OpcUaOptions, *, name: str = "omp") -> Client:
         await _secure(client, options, name)
         await client.connect(auto_reconnect=False)
     except (OSError, TimeoutError, UaError) as exc:
-        # Never connected: drop the socket only (a polite close would log its own complaints).
-        with contextlib.suppress(Exception):
-            client.disconnect_socket()
+        _drop(client)
         raise ConnectionLostError(f"OPC UA server {where}: {_describe(exc)}") from exc
+    except BaseException:  # cancelled while connecting (the host stopping): no socket left open
+        _drop(client)
+        raise
     return client
+
+
+def _drop(client: Client) -> None:
+    """Never connected: drop the socket only (a polite close would log its own complaints)."""
+    with contextlib.suppress(Exception):
+        client.disconnect_socket()
 
 
 async def _secure(client: Client, options: OpcUaOptions, name: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from asyncua import ua
 
 from omp.connectors.feed import Feed
 from omp.connectors.health import ConnectorHealth
+from omp.core.errors import BackpressureError
 from omp.core.quality import Quality
 from omp.core.rejects import RejectReason
 from omp.core.time import Clock
@@ -34,6 +35,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _NAN = float("nan")
 _BAD = int(Quality.BAD)
+BACKPRESSURE_POLL_S = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +72,35 @@ class Notifications:
         self.reason = f"link lost: {error or type(error).__name__}"
         self.lost.set()
 
-    def on_publish(self, result: ua.PublishResult) -> None:
-        """The raw callback asyncua's publish loop calls with each response (keepalives too)."""
+    def on_publish(self, result: ua.PublishResult) -> Coroutine[Any, Any, None] | None:
+        """The raw callback asyncua's publish loop calls with each response (keepalives too).
+
+        Returns nothing, except under backpressure: then a coroutine that the publish loop
+        awaits before it asks the server for more, so omp stops reading (the server keeps
+        up to ``queue_size`` changes per node meanwhile) instead of piling rows up.
+        """
         self.last_publish = time.monotonic()
         data = result.NotificationMessage.NotificationData
         if not data:
-            return
+            return None
         for notification in data:
             if type(notification) is ua.DataChangeNotification:
                 self._data_changes(notification.MonitoredItems)
             elif isinstance(notification, ua.StatusChangeNotification):
                 self._status_change(result.SubscriptionId, notification.Status)
+        feed = self._feed
+        if feed.pending >= feed.max_points:
+            try:
+                feed.flush()
+            except BackpressureError:
+                return self._room()
+        return None
+
+    async def _room(self) -> None:
+        """Wait until the host's flusher has drained the feed below its limit."""
+        feed = self._feed
+        while feed.pending >= feed.max_points and not self.lost.is_set():
+            await asyncio.sleep(BACKPRESSURE_POLL_S)
 
     def _data_changes(self, items: Sequence[ua.MonitoredItemNotification]) -> None:
         feed, targets = self._feed, self._targets
@@ -110,7 +130,6 @@ class Notifications:
                 refused += 1
                 self._refuse(target, value)
         self._health.received(len(items) - refused)
-        feed.flush_if_full()
 
     def _refuse(self, target: Target, value: object) -> None:
         self._feed.reject(RejectReason.WRONG_TYPE, source=target.address)
@@ -126,4 +145,4 @@ class Notifications:
         self.lost.set()
 
 
-PublishCallback = Callable[[ua.PublishResult], None]
+PublishCallback = Callable[[ua.PublishResult], Coroutine[Any, Any, None] | None]
