@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from typing import Any, cast
+from typing import Any
 
 from pymodbus.client import AsyncModbusTcpClient
 
@@ -35,8 +35,10 @@ class ModbusConnector:
     """See the module docstring; one instance per configured connector."""
 
     def __init__(self, spec: ConnectorSpec[Options]) -> None:
+        if not isinstance(spec.options, ModbusOptions):
+            raise ConfigError(f"connector {spec.name!r}: options are not Modbus options")
         self._spec = spec
-        self._options = cast(ModbusOptions, spec.options)
+        self._options = spec.options
         self._link: Link | None = None
         self._reported: set[str] = set()
 
