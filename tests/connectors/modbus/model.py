@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from tests.connectors.support import registry_of
 
 from omp.connectors.modbus import PLUGIN
 from omp.model import Registry
 from omp.model.kinds import Protocol
+from tests.connectors.support import registry_of
 
 PLUGINS: dict[object, Any] = {Protocol.MODBUS: PLUGIN}
 EQUIPMENT = "acme/site/area/line/cell/press"

@@ -7,6 +7,7 @@ import struct
 from collections.abc import Iterator
 
 import pytest
+
 from tests.connectors.modbus.model import PLUGINS, Sig, plc_registry
 from tests.connectors.modbus.server import ModbusTestServer, Tables
 from tests.connectors.support import running_host, wait_for

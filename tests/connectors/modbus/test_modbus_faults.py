@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
+from omp.connectors.health import LinkState
 from tests.connectors.modbus.model import PLUGINS, Sig, plc_registry
 from tests.connectors.modbus.server import ModbusTestServer, Tables
 from tests.connectors.support import RecordingSink, free_port, running_host, wait_for
-
-from omp.connectors.health import LinkState
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import math
 from collections.abc import Iterator
 
 import pytest
-from tests.connectors.modbus.model import PLUGINS, Sig, plc_registry
-from tests.connectors.modbus.server import ModbusTestServer, Tables
-from tests.connectors.support import running_host, wait_for
 
 from omp.connectors.health import LinkState
 from omp.core.time import system_clock
+from tests.connectors.modbus.model import PLUGINS, Sig, plc_registry
+from tests.connectors.modbus.server import ModbusTestServer, Tables
+from tests.connectors.support import running_host, wait_for
 
 READ_HOLDING = 3
 

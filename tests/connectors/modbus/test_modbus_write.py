@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
-from tests.connectors.modbus.model import EQUIPMENT, PLUGINS, Sig, plc_registry
-from tests.connectors.modbus.server import ModbusTestServer, Tables
-from tests.connectors.support import RecordingSink, running_host, wait_for
 
 from omp.connectors.base import WriteError
 from omp.connectors.host import ConnectorHost
+from tests.connectors.modbus.model import EQUIPMENT, PLUGINS, Sig, plc_registry
+from tests.connectors.modbus.server import ModbusTestServer, Tables
+from tests.connectors.support import RecordingSink, running_host, wait_for
 
 HostAndSink = tuple[ConnectorHost, RecordingSink]
 
