@@ -9,6 +9,7 @@ import pytest
 from omp.connectors.health import LinkState
 from tests.connectors.modbus.model import PLUGINS, Sig, plc_registry
 from tests.connectors.modbus.server import ModbusTestServer, Tables
+from tests.connectors.modbus.slow_gateway import SlowGateway
 from tests.connectors.support import RecordingSink, free_port, running_host, wait_for
 
 
@@ -166,3 +167,25 @@ def test_dead_unit_with_many_reads_never_cuts_the_gateway(server: ModbusTestServ
         wait_for(lambda: len(sink.values("holding:3")) >= 2, what="unit 1 polled again")
         assert health.snapshot()["restarts"] == 0
         assert health.device_state(device(server, 1)) is LinkState.CONNECTED
+
+
+def test_late_answers_of_a_slow_unit_never_land_on_another() -> None:
+    gateway = SlowGateway({9: 0.25})  # unit 9 answers, but after the 100 ms timeout
+    gateway.start()
+    try:
+        options = {"host": "127.0.0.1", "port": gateway.port, "timeout": "100ms"}
+        signals = {"fast": Sig("holding:5"), "slow": Sig("9:holding:5")}
+        registry = plc_registry(options | {"poll_interval": "20ms"}, signals)
+        with running_host(registry, PLUGINS) as (host, sink):
+            health = host.connector_health("plc")
+            slow = f"127.0.0.1:{gateway.port}/unit 9"
+            wait_for(
+                lambda: health.snapshot()["devices"].get(slow, {}).get("errors", 0) >= 4,
+                what="four late answers from unit 9",
+            )
+            wait_for(lambda: len(sink.values("holding:5")) >= 4, what="unit 1 values")
+            assert set(sink.values("holding:5")) == {1005.0}  # unit 9 would say 9005
+            assert sink.values("9:holding:5") == []
+            assert health.snapshot()["restarts"] == 0
+    finally:
+        gateway.stop()
