@@ -50,7 +50,6 @@ class OpcUaConnector:
         self._spec = spec
         self._options: OpcUaOptions = spec.options
         self._where = endpoint_name(spec.options)
-        self._client: Client | None = None
         self._writer: Writer | None = None
         self._node_ids: dict[str, ua.NodeId] = {}
         self._bad_nodes: set[str] = set()
@@ -62,13 +61,13 @@ class OpcUaConnector:
         client = await open_client(self._options, name=self._spec.name)
         try:
             notifications = await self._subscribe(client, session, parsed)
-            self._client, self._writer = client, Writer(client)
+            self._writer = Writer(client)
             session.health.connected()
             await self._watch(client, notifications)
         except UaError as exc:
             raise ConnectionLostError(f"OPC UA server {self._where}: {exc}") from exc
         finally:
-            self._client = self._writer = None
+            self._writer = None
             await close_client(client)
 
     async def write(self, address: str, value: WriteValue) -> None:
