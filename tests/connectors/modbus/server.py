@@ -121,7 +121,12 @@ class ModbusTestServer:
         assert self._release is not None
         self._release.set()
         await self._server.shutdown()
-        await asyncio.sleep(0.05)  # let the closed transports release their sockets
+        # A client reconnecting while the listener closes can still be accepted; close
+        # stragglers until none is left, so no socket outlives the server.
+        for _ in range(5):
+            await asyncio.sleep(0.02)
+            for connection in list(self._server.active_connections.values()):
+                connection.close()
         asyncio.get_running_loop().call_soon(asyncio.get_running_loop().stop)
 
     def _device(self, unit: int, tables: Tables) -> SimDevice:

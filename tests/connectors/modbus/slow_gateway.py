@@ -43,12 +43,12 @@ class SlowGateway:
     async def _close(self) -> None:
         assert self._server is not None
         self._server.close()
-        for task in self._answers:
-            task.cancel()
-        for writer in self._writers:
-            writer.close()
-        await self._server.wait_closed()
-        await asyncio.sleep(0.05)  # let the closed transports release their sockets
+        for _ in range(5):  # connections accepted while closing are closed too
+            for task in list(self._answers):
+                task.cancel()
+            for writer in list(self._writers):
+                writer.close()
+            await asyncio.sleep(0.02)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
