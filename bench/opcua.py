@@ -17,10 +17,12 @@ import asyncio
 import multiprocessing
 import socket
 import statistics
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from asyncua import Client, Server, ua
@@ -30,8 +32,11 @@ from omp.connectors.opcua import PLUGIN
 from omp.core.batch import PointBatch, SourceBatch, TextBatch
 from omp.core.events import Event
 from omp.core.rejects import RejectReason
-from omp.model import compile_model, parse_model
+from omp.core.sink import ConnectorSink
+from omp.model import Registry, compile_model, parse_model
 from omp.model.kinds import Protocol
+from omp.runtime.platform import Platform
+from omp.runtime.settings import Settings
 
 from common import Result, report
 
@@ -123,19 +128,22 @@ async def bare_client(url: str, variables: int, seconds: float, warmup: float) -
 
 
 class CountingSink:
-    """A ConnectorSink that only counts rows."""
+    """A ConnectorSink that counts rows, and passes everything on to ``inner`` if given."""
 
-    def __init__(self) -> None:
+    def __init__(self, inner: ConnectorSink | None = None) -> None:
         self.rows = 0
+        self._inner = inner
         self._lock = threading.Lock()
 
     def submit(self, batch: SourceBatch | PointBatch | TextBatch) -> object:
+        result = self._inner.submit(batch) if self._inner is not None else None
         with self._lock:
             self.rows += len(batch)
-        return None
+        return result
 
     def submit_events(self, events: Sequence[Event]) -> None:
-        pass
+        if self._inner is not None:
+            self._inner.submit_events(events)
 
     def record_rejects(
         self,
@@ -145,7 +153,8 @@ class CountingSink:
         connector: str | None = None,
         source: str | None = None,
     ) -> None:
-        pass
+        if self._inner is not None:
+            self._inner.record_rejects(reason, count, connector=connector, source=source)
 
 
 def bench_model(url: str, variables: int) -> str:
@@ -191,7 +200,24 @@ class _Ids:
 def omp_connector(url: str, variables: int, seconds: float, warmup: float) -> Rates:
     """Rows/s that omp's connector submits under the real host into a counting sink."""
     registry = compile_model(parse_model(bench_model(url, variables)), ids=_Ids())
-    sink = CountingSink()
+    return _measure(registry, CountingSink(), seconds, warmup)
+
+
+def omp_into_historian(url: str, variables: int, seconds: float, warmup: float) -> Rates:
+    """The same, through the platform's Ingest into the embedded DuckDB historian."""
+    with tempfile.TemporaryDirectory() as workdir:
+        model = Path(workdir) / "factory.yaml"
+        model.write_text(bench_model(url, variables))
+        settings = Settings(data_dir=Path(workdir) / "data")  # type: ignore[call-arg]
+        platform = Platform.open(settings, model_file=model, with_retention=False)
+        platform.start()
+        try:
+            return _measure(platform.registry, CountingSink(platform.ingest), seconds, warmup)
+        finally:
+            platform.stop()
+
+
+def _measure(registry: Registry, sink: CountingSink, seconds: float, warmup: float) -> Rates:
     host = ConnectorHost(registry, sink, {Protocol.OPCUA: PLUGIN})
     host.start()
     try:
@@ -209,6 +235,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--historian", action="store_true", help="also run omp into Ingest + embedded DuckDB"
+    )
     args = parser.parse_args()
     port = free_port()
     url = f"opc.tcp://127.0.0.1:{port}/bench/"
@@ -221,6 +250,7 @@ def main() -> None:
             raise SystemExit("bench server did not start")
         bare: list[Rates] = []
         ours: list[Rates] = []
+        stored: list[Rates] = []
         for run in range(args.runs):
             # Alternate who goes first, so neither always meets a warmer server.
             if run % 2:
@@ -229,13 +259,18 @@ def main() -> None:
             if not run % 2:
                 ours.append(omp_connector(url, args.variables, args.seconds, args.warmup))
             print(f"run {run + 1}: bare asyncua {bare[-1]}, omp {ours[-1]}", flush=True)
+            if args.historian:
+                stored.append(omp_into_historian(url, args.variables, args.seconds, args.warmup))
+                print(f"run {run + 1}: omp into the historian {stored[-1]}", flush=True)
     finally:
         server.terminate()
         server.join(10)
-    _report(args, bare, ours)
+    _report(args, bare, ours, stored)
 
 
-def _report(args: argparse.Namespace, bare: list[Rates], ours: list[Rates]) -> None:
+def _report(
+    args: argparse.Namespace, bare: list[Rates], ours: list[Rates], stored: list[Rates]
+) -> None:
     def median(rates: list[Rates], field: str) -> float:
         return float(statistics.median(getattr(r, field) for r in rates))
 
@@ -267,6 +302,20 @@ def _report(args: argparse.Namespace, bare: list[Rates], ours: list[Rates]) -> N
                 reference_name="bare asyncua client",
                 reference_value=median(bare, "cpu_us_per_notification"),
                 target="<= 1.25 (ratio of costs)",
+            ),
+            *(
+                [
+                    Result(
+                        name="omp OPC UA connector into Ingest + DuckDB historian",
+                        value=median(stored, "per_second"),
+                        unit="notifications/s",
+                        reference_name="bare asyncua client (counting handler)",
+                        reference_value=median(bare, "per_second"),
+                        target=">= 0.80",
+                    )
+                ]
+                if stored
+                else []
             ),
         ],
     )
