@@ -244,3 +244,12 @@ def test_gmqtt_never_reconnects_by_itself(mosquitto: Mosquitto) -> None:
 
     reconnected, successor_kicked = asyncio.run(scenario())
     assert (reconnected, successor_kicked) == (False, False)
+
+
+def test_without_a_url_the_platforms_broker_is_used(mosquitto: Mosquitto) -> None:
+    registry = registry_of(model("    topics:\n      - {filter: 'plant/#'}\n"))
+    with running_host(registry, PLUGINS, broker_url=mosquitto.url) as (host, sink):
+        wait_for(lambda: host.connector_health("feed").is_connected)
+        with publisher(mosquitto.port) as pub:
+            pub.publish("plant/a", b"7")
+        wait_for(lambda: sink.values("plant/a") == [7.0])

@@ -13,6 +13,7 @@ with the broker, which sends it again on the next connection.
 from __future__ import annotations
 
 import asyncio
+from asyncio import FIRST_COMPLETED
 from typing import Any
 
 from gmqtt import Subscription
@@ -31,9 +32,6 @@ from omp.connectors.mqtt.acks import AckGate
 from omp.connectors.mqtt.client import new_client
 from omp.connectors.mqtt.decode import MessageDecoder
 from omp.connectors.mqtt.options import MqttJsonOptions
-
-SUBACK_TIMEOUT = 10.0
-"""Seconds to wait for the broker to answer the subscriptions."""
 
 _ACKED = int(PubRecReasonCode.SUCCESS)
 
@@ -87,10 +85,10 @@ class MqttJsonConnector:
         try:
             await self._connect(client)
             link.up = not link.lost.is_set()
-            await self._subscribe(client, link, session)
+            qos = options.qos
+            client.subscribe([Subscription(t.filter, qos=qos) for t in options.topics])
             session.health.connected()
-            await link.lost.wait()
-            raise ConnectionLostError(f"MQTT broker {self.broker} closed the connection")
+            await self._until_lost(link, session)
         finally:
             await _close(client, gate, link)
 
@@ -118,15 +116,26 @@ class MqttJsonConnector:
         except OSError as exc:
             raise ConnectionLostError(f"MQTT broker {self.broker} unreachable: {exc}") from None
 
-    async def _subscribe(self, client: Any, link: _Link, session: Session) -> None:
-        topics = self._options.topics
-        client.subscribe([Subscription(t.filter, qos=self._options.qos) for t in topics])
+    async def _until_lost(self, link: _Link, session: Session) -> None:
+        """Wait for the link to drop, taking the SUBACK when it comes.
+
+        A resumed session's queued messages flow right after the CONNACK, so the
+        SUBACK may come only after thousands of them; nothing waits for it.
+        """
+        lost = asyncio.ensure_future(link.lost.wait())
         try:
-            granted = await asyncio.wait_for(asyncio.shield(link.suback), SUBACK_TIMEOUT)
-        except TimeoutError:
-            raise ConnectionLostError(
-                f"MQTT broker {self.broker} did not answer the subscriptions"
-            ) from None
+            either: set[asyncio.Future[Any]] = {lost, link.suback}
+            done, _ = await asyncio.wait(either, return_when=FIRST_COMPLETED)
+            if link.suback in done:
+                self._granted(link.suback.result(), session)
+                await lost
+        finally:
+            lost.cancel()
+        raise ConnectionLostError(f"MQTT broker {self.broker} closed the connection")
+
+    def _granted(self, granted: tuple[int, ...], session: Session) -> None:
+        """Each subscription is a device: connected, or lost with the broker's refusal code."""
+        topics = self._options.topics
         refused = 0
         for topic, code in zip(topics, granted, strict=False):
             if code >= 0x80:

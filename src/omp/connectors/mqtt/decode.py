@@ -125,7 +125,7 @@ class MessageDecoder:
         self._health = health
         self._clock = clock
         self._log = log
-        self._seen_devices: set[str] = set()
+        self._seen_devices: set[str] = set()  # a decoder lives for one connection
         self._crashed = False
 
     def decode(self, topic: str, payload: bytes) -> int:
@@ -157,10 +157,6 @@ class MessageDecoder:
         self._health.received(values, device=device)
         self._feed.flush_if_full()
         return values
-
-    def new_session(self) -> None:
-        """Devices announce themselves again after a reconnect."""
-        self._seen_devices.clear()
 
     def _emit(self, rule: Rule, index: int, topic: str, document: object) -> int:
         ts = self._message_time(rule, document)
