@@ -13,6 +13,7 @@ with the broker, which sends it again on the next connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from asyncio import FIRST_COMPLETED
 from typing import Any
 
@@ -34,6 +35,9 @@ from omp.connectors.mqtt.decode import MessageDecoder
 from omp.connectors.mqtt.options import MqttJsonOptions
 
 _ACKED = int(PubRecReasonCode.SUCCESS)
+
+DISCONNECT_TIMEOUT = 5.0
+"""Seconds a clean disconnect may take before the connection is simply dropped."""
 
 
 class _Link:
@@ -181,6 +185,8 @@ async def _close(client: Any, gate: AckGate | None, link: _Link) -> None:
         for _ in range(3):  # waiter wakes, returns, gmqtt's done-callback writes the PUBACK
             await asyncio.sleep(0)
     if connected:
-        await client.disconnect()
+        # A broker that stopped reading must not hold the host's stop.
+        with contextlib.suppress(TimeoutError, OSError):
+            await asyncio.wait_for(client.disconnect(), DISCONNECT_TIMEOUT)
     if gate is not None:
         gate.release()
