@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,10 @@ class OpcUaTestServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
+
+    def freeze(self, seconds: float) -> None:
+        """Block the server's loop: connections stay open, nothing is answered."""
+        self._loop.call_soon_threadsafe(time.sleep, seconds)
 
     def set(self, name: str, value: Any, status: ua.StatusCode | None = None) -> None:
         """Set a variable's value (and optionally its status) as the device would."""

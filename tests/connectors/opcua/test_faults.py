@@ -123,3 +123,20 @@ def test_write_back_uses_the_node_datatype_and_names_refusals() -> None:
                 host.write("acme/s/a/l/c/m1/speed_sp", 1500.5)
     finally:
         server.close()
+
+
+def test_a_frozen_server_is_noticed_and_reconnected(opcua_server: OpcUaTestServer) -> None:
+    """The TCP connection stays open but the server answers nothing (a hung PLC runtime)."""
+    options = "    request_timeout: 1s\n"
+    registry = registry_of(model(opcua_server.url, BINDINGS, options))
+    with running_host(registry, PLUGINS) as (host, sink):
+        wait_for(lambda: sink.values(TEMP), what="first value")
+        opcua_server.freeze(4.0)
+        wait_for(lambda: host.health()["ua"]["state"] == "lost", what="the hang noticed")
+        first_loss = host.health()["ua"]["last_error"]
+        assert "127.0.0.1" in first_loss
+        assert "link lost" in first_loss
+        wait_for(lambda: host.health()["ua"]["state"] == "connected", 20, what="reconnected")
+        opcua_server.set("Mill01.Temperature", 8.25)
+        wait_for(lambda: 8.25 in sink.values(TEMP), what="values after the hang")
+        assert host.health()["ua"]["crashes"] == 0

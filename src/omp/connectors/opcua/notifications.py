@@ -69,8 +69,7 @@ class Notifications:
 
     async def link_lost(self, error: Exception) -> None:
         """asyncua's connection-lost callback: the transport or its health probe failed."""
-        self.reason = f"link lost: {error or type(error).__name__}"
-        self.lost.set()
+        self._lose(f"link lost: {str(error) or 'no answer'} ({type(error).__name__})")
 
     def on_publish(self, result: ua.PublishResult) -> Coroutine[Any, Any, None] | None:
         """The raw callback asyncua's publish loop calls with each response (keepalives too).
@@ -141,8 +140,12 @@ class Notifications:
     def _status_change(self, subscription_id: int, status: ua.StatusCode) -> None:
         if status.is_good():
             return
-        self.reason = f"subscription {subscription_id} ended: {status.name}"
-        self.lost.set()
+        self._lose(f"subscription {subscription_id} ended: {status.name}")
+
+    def _lose(self, reason: str) -> None:
+        if not self.lost.is_set():  # the first cause is the one worth naming
+            self.reason = reason
+            self.lost.set()
 
 
 PublishCallback = Callable[[ua.PublishResult], Coroutine[Any, Any, None] | None]
