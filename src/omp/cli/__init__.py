@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 import omp
-from omp.cli import _output, check, importing, query, run, signals
+from omp.cli import _output, check, discover, importing, query, run, signals
 
 app = typer.Typer(
     name="omp",
@@ -47,6 +47,7 @@ app.command("run")(run.run)
 app.command("query")(query.query)
 app.command("export")(query.export)
 app.command("import")(importing.import_)
+app.add_typer(discover.app, name="discover")
 
 
 def main() -> None:

@@ -3,7 +3,9 @@
 Only the shape is checked (a connector still decides whether the address
 exists on the device):
 
-* opcua: a NodeId, ``ns=``/``nsu=`` optional: ``ns=2;s=Mill01.Spindle.Temperature``, ``i=2258``
+* opcua: a NodeId, ``ns=``/``nsu=`` optional: ``ns=2;s=Mill01.Spindle.Temperature``, ``i=2258``,
+  or a browse path from a known node, each step with its namespace index:
+  ``path=/Objects/2:Machines/2:Mill01/2:Temperature``
 * modbus: ``[<unit id>:]<table>:<register>[:<type>[:<order>]]``: ``holding:40001:float32``,
   ``coil:17``, ``3:input:100:int32:cdab``, ``holding:200:string16``. The register is the
   zero-based protocol address (0-65535); types are int16, uint16, int32, uint32, int64,
@@ -27,6 +29,7 @@ from omp.model.kinds import Protocol
 _NODE_ID = re.compile(
     r"^(?:(?:ns=\d+|nsu=[^;]+);)?(?:i=\d+|s=.+|g=[0-9a-fA-F-]{36}|b=[A-Za-z0-9+/=]+)$"
 )
+_OPCUA_PATH = re.compile(r"^path=(?:/(?:\d+:)?[^/:][^/]*)+$")
 _MODBUS = re.compile(
     r"^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d):)?"  # unit id 0-255
     r"(?:(?:coil|discrete):(?P<bit>\d{1,5})"
@@ -35,7 +38,10 @@ _MODBUS = re.compile(
 )
 
 _RULES: dict[Protocol, str] = {
-    Protocol.OPCUA: "an OPC UA NodeId such as 'ns=2;s=Mill01.Spindle.Temperature' or 'i=2258'",
+    Protocol.OPCUA: (
+        "an OPC UA NodeId such as 'ns=2;s=Mill01.Spindle.Temperature' or 'i=2258', or a "
+        "browse path such as 'path=/Objects/2:Machines/2:Mill01/2:Temperature'"
+    ),
     Protocol.MODBUS: (
         "'[<unit id>:]<coil|discrete|input|holding>:<register 0-65535>[:<type>[:<order>]]' "
         "like 'holding:40001:float32'"
@@ -54,7 +60,7 @@ def address_problem(protocol: Protocol, address: str) -> str | None:
 
 def _fits(protocol: Protocol, address: str) -> bool:
     if protocol is Protocol.OPCUA:
-        return _NODE_ID.match(address) is not None
+        return _NODE_ID.match(address) is not None or _OPCUA_PATH.match(address) is not None
     if protocol is Protocol.MODBUS:
         match = _MODBUS.match(address)
         return match is not None and int(match.group("bit") or match.group("register")) <= 65535

@@ -286,3 +286,12 @@ def test_backpressure_stops_reading_and_loses_nothing(opcua_server: OpcUaTestSer
 
     asyncio.run(scenario())
     assert sink.values(TEMP) == [21.5, *(float(v) for v in range(1, 11))]
+
+
+def test_browse_path_binding_through_the_model(opcua_server: OpcUaTestServer) -> None:
+    path = "path=/Objects/2:Machines/2:Mill01/2:Temperature"
+    registry = registry_of(model(opcua_server.url, f"                      temp: {path}\n"))
+    assert registry.binding("ua", path).signal.name == "temp"
+    with running_host(registry, PLUGINS) as (_, sink):
+        wait_for(lambda: sink.values(path), what="a value through the browse path")
+    assert sink.values(path)[0] == 21.5
