@@ -166,6 +166,9 @@ class Mosquitto:
         self._binary = binary
         self.config = workdir / "mosquitto.conf"
         self.config.write_text(
+            # Started as root, Mosquitto would switch to its own user, which cannot write the
+            # persistence file into pytest's root-only directories; ignored when not root.
+            "user root\n"
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
             "persistence true\n"

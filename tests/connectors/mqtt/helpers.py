@@ -96,17 +96,7 @@ sites:
 
 
 class PersistentMosquitto(Mosquitto):
-    """The support Mosquitto, but able to write its persistence file when run as root.
-
-    Started as root, Mosquitto drops to the ``mosquitto`` user, which cannot
-    write into pytest's root-only temporary directories: it then logs
-    "Permission denied" at every save and a restart forgets every session.
-    ``user root`` keeps it as root (and is ignored when not started as root).
-    """
-
-    def __init__(self, workdir: Path) -> None:
-        super().__init__(workdir)
-        self.config.write_text(self.config.read_text() + "user root\n")
+    """The support Mosquitto (which now keeps root, so it can write its persistence file)."""
 
 
 class PrivateMosquitto(Mosquitto):

@@ -18,7 +18,7 @@ from asyncio import FIRST_COMPLETED
 from typing import Any
 
 from gmqtt import Subscription
-from gmqtt.mqtt.constants import PubRecReasonCode
+from gmqtt.mqtt.constants import MQTTv50, MQTTv311, PubRecReasonCode
 from gmqtt.mqtt.handler import MQTTConnectError
 
 from omp.connectors.base import (
@@ -38,6 +38,12 @@ _ACKED = int(PubRecReasonCode.SUCCESS)
 
 DISCONNECT_TIMEOUT = 5.0
 """Seconds a clean disconnect may take before the connection is simply dropped."""
+VERSION_PROBE_TIMEOUT = 3.0
+"""Seconds ``protocol_version: auto`` waits for an MQTT 5 CONNACK before asking in 3.1.1."""
+
+
+class _NoAnswerToVersionError(Exception):
+    """No CONNACK to an MQTT 5 CONNECT while probing: try the next version."""
 
 
 class _Link:
@@ -67,6 +73,7 @@ class MqttJsonConnector:
             raise TypeError(f"connector {spec.name!r}: options are not MQTT JSON options")
         options = configured.with_default_url(spec.broker_url)
         self._name = spec.name
+        self._learned_version: int | None = None
         # model_copy keeps the class; the check tells mypy so
         self._options = options if isinstance(options, MqttJsonOptions) else configured
 
@@ -77,32 +84,54 @@ class MqttJsonConnector:
 
     async def run(self, session: Session) -> None:
         options = self._options
-        client = new_client(options, options.client_id or f"omp-{self._name}")
-        link = _Link()
-        decoder = MessageDecoder(
-            options.topics, session.feed, session.health, session.clock, session.log
-        )
-        gate = AckGate(session.feed, session.health) if options.qos == 1 else None
-        client.on_disconnect = link.on_disconnect
-        client.on_subscribe = link.on_subscribe
-        client.on_message = _acking_handler(decoder, gate) if gate else _handler(decoder)
-        try:
-            await self._connect(client)
-            link.up = not link.lost.is_set()
-            qos = options.qos
-            client.subscribe([Subscription(t.filter, qos=qos) for t in options.topics])
-            session.health.connected()
-            await self._until_lost(link, session)
-        finally:
-            await _close(client, gate, link)
+        versions = self._versions_to_try()
+        for position, version in enumerate(versions):
+            client = new_client(options, options.client_id or f"omp-{self._name}")
+            link = _Link()
+            decoder = MessageDecoder(
+                options.topics, session.feed, session.health, session.clock, session.log
+            )
+            gate = AckGate(session.feed, session.health) if options.qos == 1 else None
+            client.on_disconnect = link.on_disconnect
+            client.on_subscribe = link.on_subscribe
+            client.on_message = _acking_handler(decoder, gate) if gate else _handler(decoder)
+            probing = position < len(versions) - 1
+            try:
+                try:
+                    await self._connect(client, version, probing=probing)
+                except _NoAnswerToVersionError:
+                    continue  # the broker ignored or refused MQTT 5: ask again in 3.1.1
+                self._learned_version = version
+                link.up = not link.lost.is_set()
+                qos = options.qos
+                client.subscribe([Subscription(t.filter, qos=qos) for t in options.topics])
+                session.health.connected()
+                await self._until_lost(link, session)
+            finally:
+                await _close(client, gate, link)
+
+    def _versions_to_try(self) -> list[int]:
+        """``auto`` asks for MQTT 5 first, then 3.1.1, until one worked; then only that one."""
+        wanted = self._options.protocol_version
+        if wanted != "auto":
+            return [MQTTv311 if wanted == "3.1.1" else MQTTv50]
+        if self._learned_version is not None:
+            return [self._learned_version]
+        return [MQTTv50, MQTTv311]
 
     async def write(self, address: str, value: WriteValue) -> None:
         raise WriteError(
             f"connector {self._name!r} reads MQTT JSON topics only; it cannot write {address!r}"
         )
 
-    async def _connect(self, client: Any) -> None:
+    async def _connect(self, client: Any, version: int, *, probing: bool) -> None:
+        """Connect in ``version``; ``probing`` (MQTT 5 under ``auto``) gives up quickly.
+
+        gmqtt answers a broker's refusal of MQTT 5 (CONNACK 1) by reconnecting
+        itself, which omp switches off, so the refusal shows as no answer.
+        """
         options = self._options
+        timeout = VERSION_PROBE_TIMEOUT if probing else max(10, options.keepalive)
         try:
             await asyncio.wait_for(
                 client.connect(
@@ -110,12 +139,15 @@ class MqttJsonConnector:
                     options.port,
                     ssl=options.ssl_context(),
                     keepalive=options.keepalive,
+                    version=version,
                 ),
-                timeout=max(10, options.keepalive),
+                timeout=timeout,
             )
         except MQTTConnectError as exc:
             raise ConnectionLostError(f"MQTT broker {self.broker} refused omp: {exc}") from None
         except TimeoutError:
+            if probing:
+                raise _NoAnswerToVersionError from None
             raise ConnectionLostError(f"MQTT broker {self.broker} did not answer") from None
         except OSError as exc:
             raise ConnectionLostError(f"MQTT broker {self.broker} unreachable: {exc}") from None
@@ -181,6 +213,10 @@ async def _close(client: Any, gate: AckGate | None, link: _Link) -> None:
     broker redelivers them to the next session.
     """
     connected = link.up
+    if not connected:
+        # A connect that got no CONNACK still holds its socket: close it.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.disconnect(), DISCONNECT_TIMEOUT)
     if gate is not None and gate.waiting and connected and gate.try_flush():
         for _ in range(3):  # waiter wakes, returns, gmqtt's done-callback writes the PUBACK
             await asyncio.sleep(0)

@@ -121,4 +121,8 @@ class MqttJsonOptions(MqttEndpoint):
     """Seconds the broker keeps the session after omp disconnects (MQTT 5 session expiry)."""
     inflight: int = Field(default=1000, ge=1, le=65535)
     """Unacknowledged QoS 1 messages the broker may send ahead (MQTT 5 receive maximum)."""
+    protocol_version: Literal["auto", "5", "3.1.1"] = "auto"
+    """MQTT version: ``auto`` asks for 5 and falls back to 3.1.1 when the broker refuses it
+    (the embedded broker speaks 3.1.1: sessions then last until the broker drops them, and
+    ``session_expiry``/``inflight`` are the broker's settings)."""
     topics: list[TopicOptions] = Field(min_length=1)
