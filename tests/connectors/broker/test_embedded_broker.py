@@ -126,3 +126,21 @@ def test_a_non_loopback_host_needs_allow_remote() -> None:
     with pytest.raises(ConfigError, match=r"0\.0\.0\.0.*allow_remote"):
         EmbeddedBroker(host="0.0.0.0", port=0)
     assert EmbeddedBroker(host="0.0.0.0", port=0, allow_remote=True).host == "0.0.0.0"
+
+
+def test_retained_messages_go_only_to_subscribers_of_their_filter(
+    broker: EmbeddedBroker, subscriber: GmqttSubscriber
+) -> None:
+    """amqtt 0.12 sent a connecting client every retained message matching anyone's filter."""
+    with paho_publisher(broker.port) as pub:
+        publish(pub, "omp/v1/acme/press/temp", b"21.5", qos=1, retain=True)
+        uns = GmqttSubscriber(broker.port, client_id="uns-listener")
+        try:
+            uns.connect(("omp/v1/#", 1))
+            wait_for(lambda: uns.topics() == ["omp/v1/acme/press/temp"], what="the retained value")
+            subscriber.connect(("spBv1.0/g1/NCMD/edge1", 1))
+            publish(pub, "spBv1.0/g1/NCMD/edge1", b"cmd", qos=1)
+            wait_for(lambda: subscriber.topics() != [], what="the command")
+        finally:
+            uns.close()
+    assert subscriber.topics() == ["spBv1.0/g1/NCMD/edge1"]

@@ -49,6 +49,23 @@ after its client has been away this long, so a client that never returns cannot
 grow the broker without bound."""
 
 
+class _Broker(Broker):  # type: ignore[misc]  # amqtt ships no type information
+    """amqtt's broker with one fix: retained messages go only to subscribers of their filter.
+
+    amqtt 0.12, when a client connects, sends it every retained message that matches *any*
+    client's subscription (it walks the broker-wide subscription table to serve a resumed
+    session's own subscriptions). We send a retained message for a filter only to a session
+    that holds that filter, which is what MQTT 3.1.1 asks for (3.3.1.3).
+    """
+
+    async def _publish_retained_messages_for_subscription(
+        self, subscription: tuple[str, int], session: Any
+    ) -> None:
+        holders = self._subscriptions.get(subscription[0], ())
+        if any(held.client_id == session.client_id for held, _ in holders):
+            await super()._publish_retained_messages_for_subscription(subscription, session)
+
+
 class BrokerStartError(OmpError):
     """The embedded broker could not listen; the message names host:port and what to change."""
 
@@ -171,7 +188,7 @@ class EmbeddedBroker:
         connections, which a clean stop must close itself.
         """
         where = f"{self.host}:{self._requested_port}"
-        broker = Broker(_broker_config(self.session_expiry))
+        broker = _Broker(_broker_config(self.session_expiry))
         await broker.start()
         try:
             self._server = await asyncio.start_server(
