@@ -62,3 +62,24 @@ def test_rejects_name_connector_and_source() -> None:
     sink = RecordingSink()
     Feed("mqtt_a", sink).reject(RejectReason.MALFORMED, 2, source="plant/line1/temp")
     assert sink.rejects == {("mqtt_a", "plant/line1/temp", RejectReason.MALFORMED): 2}
+
+
+def test_batches_using_every_address_stay_right_when_addresses_are_added() -> None:
+    sink = RecordingSink()
+    feed = Feed("plc", sink)
+    a, b = feed.address("a", "Cel"), feed.address("b")
+    for _ in range(2):  # the second flush reuses the cached address tuple
+        feed.add(b, T0, 2.0)
+        feed.add(a, T0, 1.0)
+        feed.flush()
+    c = feed.address("c")
+    feed.add(c, T0, 3.0)
+    feed.add(a, T0, 1.0)
+    feed.add(b, T0, 2.0)
+    feed.flush()
+    assert [(r.address, r.value, r.unit) for r in sink.rows[-3:]] == [
+        ("c", 3.0, None),
+        ("a", 1.0, "Cel"),
+        ("b", 2.0, None),
+    ]
+    assert [r.address for r in sink.rows[:4]] == ["b", "a", "b", "a"]

@@ -50,6 +50,9 @@ class Feed:
         self.rows_quality: list[int] = []
         self._text: tuple[list[int], list[int], list[str | None], list[int]] = ([], [], [], [])
         self.submitted = 0
+        self._all: tuple[int, tuple[str, ...], tuple[str | None, ...] | None] | None = None
+        """(address count, addresses, units) when a batch last used every address: reused
+        while nothing was added, so steady polling builds no tuples per flush."""
 
     def address(self, address: str, unit: str | None = None) -> int:
         """The stable index of ``address`` as reported in ``unit`` (UCUM, or None)."""
@@ -148,9 +151,18 @@ class Feed:
         """Only the addresses this batch uses, and the rows re-indexed into them."""
         present = np.zeros(len(self._addresses), dtype=bool)
         present[index] = True
+        if present.all():
+            return (*self._every_address(), index)
         used = np.flatnonzero(present)
         remap = np.zeros(len(self._addresses), dtype=np.int32)
         remap[used] = np.arange(len(used), dtype=np.int32)
         addresses = tuple(self._addresses[i] for i in used)
         units = tuple(self._units[i] for i in used)
         return addresses, units if any(u is not None for u in units) else None, remap[index]
+
+    def _every_address(self) -> tuple[tuple[str, ...], tuple[str | None, ...] | None]:
+        count = len(self._addresses)
+        if self._all is None or self._all[0] != count:
+            units = tuple(self._units)
+            self._all = (count, tuple(self._addresses), units if any(units) else None)
+        return self._all[1], self._all[2]
