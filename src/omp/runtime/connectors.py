@@ -116,8 +116,7 @@ def attach_connectors(
     uns = uns_options(settings)
     broker_url = settings.mqtt_url
     if broker_url is None and needs_broker(platform.registry, uns):
-        port = settings.broker_port or _free_port(settings.broker_host)
-        broker = EmbeddedBroker(settings.broker_host, port)
+        broker = EmbeddedBroker(settings.broker_host, _broker_port(settings))
         platform.add_service(broker)
         broker_url = broker.url
     host = ConnectorHost(
@@ -138,6 +137,38 @@ def attach_connectors(
     interval = settings.model_watch_interval / 1_000_000
     platform.add_service(ModelWatcher(platform, interval=interval))
     return broker_url
+
+
+DEFAULT_BROKER_PORT = 1883
+
+
+def _broker_port(settings: Settings, default: int = DEFAULT_BROKER_PORT) -> int:
+    """The embedded broker's port: as set, else 1883 when free, else any free port.
+
+    The port is chosen now, before the broker starts, because the connectors are
+    configured with the broker's URL first.
+    """
+    wanted = settings.broker_port
+    if wanted is None:
+        if _port_free(settings.broker_host, default):
+            return default
+        log.warning(
+            "%s:%d is taken (another MQTT broker?); the embedded broker takes a free port. "
+            "Set mqtt_url to use that broker instead, or broker_port to choose a port",
+            settings.broker_host,
+            default,
+        )
+        wanted = 0
+    return wanted or _free_port(settings.broker_host)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _free_port(host: str) -> int:

@@ -163,8 +163,9 @@ class Settings(BaseModel):
     Sparkplug connectors that name none and by the UNS publisher. ``None``: omp starts its
     embedded broker on ``broker_host:broker_port`` when anything needs one."""
     broker_host: str = "127.0.0.1"
-    broker_port: int = Field(default=1883, ge=0, le=65535)
-    """The embedded broker's port (0: any free port; the URL is printed and in health)."""
+    broker_port: int | None = Field(default=None, ge=0, le=65535)
+    """The embedded broker's port. None: 1883, or a free port when 1883 is taken (another
+    broker runs there); 0: any free port; a number: that port or an error naming it."""
     uns: dict[str, Any] = Field(default_factory=dict)
     """The unified-namespace publisher's options (``[uns]`` in omp.toml; see docs/connectors/
     uns.md); checked against the publisher's schema when the platform starts."""
