@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 
 import pytest
 
+from omp.connectors.backoff import Backoff
 from omp.connectors.base import ConnectionLostError, Session, WriteError
 from omp.connectors.health import LinkState
 from omp.connectors.host import ConnectorHost
@@ -253,3 +255,26 @@ def test_backoff_grows_while_the_device_stays_away() -> None:
     # FAST_BACKOFF: 0.05 s doubling to 0.5 s, with jitter: later ceilings are larger.
     assert FAST_BACKOFF().maximum == 0.5
     assert starts[-1] - starts[0] < 5
+
+
+def test_a_link_that_drops_at_once_keeps_backing_off() -> None:
+    starts: list[float] = []
+
+    async def flap(connector: FakeConnector, session: Session) -> None:
+        if connector.spec.name == "plc_a":
+            starts.append(time.monotonic())
+        session.health.connected()  # the device accepts the connection ...
+        raise ConnectionLostError("... and closes it at once")
+
+    world = FakeWorld(flap)
+    steady = lambda: Backoff(initial=0.02, maximum=0.64, random=lambda: 1.0)  # noqa: E731
+    host = ConnectorHost(
+        registry_of(MODEL), RecordingSink(), {Protocol.MQTT: world.plugin()}, backoff=steady
+    )
+    host.start()
+    try:
+        wait_for(lambda: len(starts) >= 6, timeout=20, what="six attempts")
+    finally:
+        host.stop()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert gaps[4] > 0.25  # 0.02, 0.04, 0.08, 0.16, 0.32: not reset by the brief connects

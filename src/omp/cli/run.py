@@ -23,6 +23,8 @@ from omp.runtime.instance import InstanceInfo, record_model, remove_instance, wr
 from omp.runtime.platform import Platform
 from omp.runtime.settings import Settings
 
+PROTOCOL_LIBRARIES = ("asyncua", "pymodbus", "gmqtt", "amqtt", "transitions")
+
 
 def _configure_logging(level: str) -> None:
     # The one process-wide logging setup: `omp run` is the program, not a library.
@@ -34,6 +36,12 @@ def _configure_logging(level: str) -> None:
         format="%(message)s",
         handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
     )
+    # The protocol libraries log every failed attempt (pymodbus with hex dumps); omp's own
+    # connector log says each transition once and health counts the rest. Their output is
+    # for debugging a device: shown with --log-level debug only.
+    if number > logging.DEBUG:
+        for library in PROTOCOL_LIBRARIES:
+            logging.getLogger(library).setLevel(logging.CRITICAL)
 
 
 def _refuse_second_instance(settings: Settings) -> None:

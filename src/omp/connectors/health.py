@@ -80,6 +80,11 @@ class ConnectorHealth:
     def is_connected(self) -> bool:
         return self._link.state is LinkState.CONNECTED
 
+    def connected_for(self) -> int:
+        """Microseconds the link has been up (0 when it is not)."""
+        link = self._link
+        return self._clock() - link.since if link.state is LinkState.CONNECTED else 0
+
     def connected(self, device: str | None = None) -> None:
         """The link (or one device) is up: logs 'connected' the first time, then 'recovered'."""
         with self._lock:

@@ -48,6 +48,10 @@ from omp.model.kinds import Protocol as Wire
 
 log = logging.getLogger("omp.connectors")
 
+STABLE_LINK = 10_000_000
+"""A link that held this long (µs) resets the backoff; a device that accepts the connection
+and drops it at once keeps backing off instead of being retried in a tight loop."""
+
 DEFAULT_FLUSH_INTERVAL = 0.02
 """Seconds between the host's flushes of each connector's feed: the batching latency."""
 
@@ -313,7 +317,7 @@ class _Runner:
                     if reason != last_crash:
                         self._log.exception("connector %r crashed", self.spec.name)
                     last_crash = reason
-                if self.health.is_connected:
+                if self.health.connected_for() >= STABLE_LINK:
                     self._backoff.reset()  # it worked for a while: retry quickly
                 self.health.lost(reason)
                 self._try_flush()
