@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from omp.connectors.feed import Feed
 from omp.connectors.health import ConnectorHealth
@@ -31,6 +31,17 @@ class ConnectionLostError(OmpError):
 
 class WriteError(OmpError):
     """A write-back was refused: unknown address, not writable, device said no, or no link."""
+
+
+def option_problems(exc: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each problem of a failed options validation: (path inside the options, message)."""
+    return [(tuple(error["loc"]), error["msg"]) for error in exc.errors()]
+
+
+def first_option_problem(exc: ValidationError) -> str:
+    """The first problem as one phrase, ``a.b: message`` (``(all)`` for the whole mapping)."""
+    where, message = option_problems(exc)[0]
+    return f"{'.'.join(str(step) for step in where) or '(all)'}: {message}"
 
 
 class Options(BaseModel):

@@ -36,6 +36,7 @@ from omp.connectors.base import (
     Session,
     WriteError,
     WriteValue,
+    first_option_problem,
 )
 from omp.connectors.feed import Feed
 from omp.connectors.health import ConnectorHealth
@@ -68,11 +69,7 @@ def connector_specs(
         try:
             options = plugin.options.model_validate(connector.options)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(step) for step in first["loc"])
-            raise ConfigError(
-                f"connector {name!r}: option {where or '(all)'}: {first['msg']}"
-            ) from None
+            raise ConfigError(f"connector {name!r}: option {first_option_problem(exc)}") from None
         bindings = registry.bindings_for(name)
         specs[name] = ConnectorSpec(name, connector.protocol, options, bindings, broker_url)
     return specs

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from omp.connectors import modbus, mqtt, opcua, sparkplug
-from omp.connectors.base import ConnectorPlugin
+from omp.connectors.base import ConnectorPlugin, first_option_problem, option_problems
 from omp.connectors.broker import EmbeddedBroker
 from omp.connectors.host import ConnectorHost
 from omp.connectors.mqtt_transport import MqttEndpoint
@@ -58,7 +58,7 @@ def check_options(
     try:
         plugin.options.model_validate(dict(options))
     except ValidationError as exc:
-        return [(tuple(error["loc"]), error["msg"]) for error in exc.errors()]
+        return option_problems(exc)
     return []
 
 
@@ -90,9 +90,7 @@ def uns_options(settings: Settings) -> UnsOptions:
     try:
         return UnsOptions.model_validate(settings.uns)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(step) for step in first["loc"])
-        raise ConfigError(f"settings uns.{where}: {first['msg']}") from None
+        raise ConfigError(f"settings uns.{first_option_problem(exc)}") from None
 
 
 def needs_broker(registry: Registry, uns: UnsOptions) -> bool:

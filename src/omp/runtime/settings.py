@@ -31,7 +31,6 @@ An example ``omp.toml``::
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -50,6 +49,7 @@ from pydantic import (
 )
 
 from omp.core.errors import ConfigError, TimeFormatError
+from omp.core.net import is_loopback
 from omp.core.time import Micros, parse_duration
 from omp.historian.types import FOREVER, RetentionPolicy, RetentionRule
 
@@ -237,13 +237,8 @@ class Settings(BaseModel):
 
 
 def _loopback(value: str, name: str) -> str:
-    if value == "localhost":
+    if is_loopback(value):
         return value
-    try:
-        if ipaddress.ip_address(value).is_loopback:
-            return value
-    except ValueError:
-        pass
     raise ValueError(f"{name} {value!r} is not a loopback address; use 127.0.0.1")
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import errno
-import ipaddress
 import logging
 import threading
 from typing import Any
@@ -33,6 +32,7 @@ from omp.connectors.broker.handshake import (
     read_protocol_level,
 )
 from omp.core.errors import ConfigError, OmpError
+from omp.core.net import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class EmbeddedBroker:
         allow_remote: bool = False,
         session_expiry: int | None = DEFAULT_SESSION_EXPIRY_S,
     ) -> None:
-        if not allow_remote and not _is_loopback(host):
+        if not allow_remote and not is_loopback(host):
             raise ConfigError(
                 f"embedded MQTT broker host {host!r} is not a loopback address; it admits "
                 "clients without credentials, so it listens on 127.0.0.1 unless allow_remote "
@@ -278,15 +278,6 @@ def _start_failure(where: str, cause: OSError) -> str:
             "(ports below 1024 need privileges); set broker_port to 1883 or above"
         )
     return f"cannot start the embedded MQTT broker on {where}: {cause}"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _quiet_amqtt_logs() -> None:
