@@ -28,7 +28,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from omp.connectors.sparkplug._generated.sparkplug_b_pb2 import Payload
+from omp.core.wire.sparkplug_b_pb2 import Payload
 
 INT8, INT16, INT32, INT64 = 1, 2, 3, 4
 UINT8, UINT16, UINT32, UINT64 = 5, 6, 7, 8

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from omp.connectors.base import WriteError, WriteValue
-from omp.connectors.sparkplug._generated.sparkplug_b_pb2 import Payload
 from omp.connectors.sparkplug.metrics import Kind, MetricDef, datatype_name
 from omp.connectors.sparkplug.nodes import NODE_DEVICE, EdgeNode
 from omp.connectors.sparkplug.topics import command_topic
+from omp.core.wire.sparkplug_b_pb2 import Payload
 
 
 def split_address(address: str) -> tuple[str, str, str | None, str]:

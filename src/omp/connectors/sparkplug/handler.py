@@ -19,7 +19,6 @@ from google.protobuf.message import DecodeError
 
 from omp.connectors.feed import Feed
 from omp.connectors.health import ConnectorHealth
-from omp.connectors.sparkplug._generated.sparkplug_b_pb2 import Payload
 from omp.connectors.sparkplug.births import BD_SEQ, Birth, read_birth
 from omp.connectors.sparkplug.decode import Problem, add, decode_fast, decode_one
 from omp.connectors.sparkplug.metrics import datatype_name
@@ -30,6 +29,7 @@ from omp.core.errors import BackpressureError
 from omp.core.quality import Quality
 from omp.core.rejects import RejectReason
 from omp.core.time import Clock
+from omp.core.wire.sparkplug_b_pb2 import Payload
 
 ROUTE_CACHE_LIMIT = 100_000
 """Parsed topics remembered (a plant has a few thousand edge nodes and devices)."""

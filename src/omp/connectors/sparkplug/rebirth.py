@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from omp.connectors.sparkplug._generated.sparkplug_b_pb2 import Payload
 from omp.connectors.sparkplug.nodes import EdgeNode
 from omp.connectors.sparkplug.topics import command_topic
 from omp.core.time import Clock
+from omp.core.wire.sparkplug_b_pb2 import Payload
 
 REBIRTH = "Node Control/Rebirth"
 BOOLEAN = 11
