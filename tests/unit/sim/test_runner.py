@@ -62,7 +62,9 @@ def test_frames_are_paced_by_speed_and_reach_every_output_in_order() -> None:
     assert ticks == list(range(1, len(ticks) + 1))
     assert 10 <= len(ticks) <= 22  # about 20 at 50 ms; generous for a loaded machine
     assert [f.ts for f in second.frames] == [f.ts for f in first.frames]
-    assert first.started and first.stopped and second.stopped
+    assert first.started
+    assert first.stopped
+    assert second.stopped
 
 
 def test_a_failing_output_is_counted_and_the_others_keep_receiving(
