@@ -202,7 +202,8 @@ async def _write(slot: Any, data_value: ua.DataValue) -> None:
 
     This is what asyncua's ``AddressSpace.write_attribute_value`` does once it has found the
     node and checked the type; the slot is looked up once at start and the type is right by
-    construction, which makes a write about three times cheaper (see the module's report).
+    construction: 1.6 times the writes per second of ``Server.write_attribute_value``
+    (140k against 88k values/s on the 2-core machine, 1,160 machines x 20 signals).
     """
     slot.value = data_value
     if slot.datachange_callbacks:
