@@ -140,6 +140,7 @@ class Simulation:
             machines=machines,
             orders=OrderStream(spec, asset, rng, self.tuning),
             start=start,
+            first_changeover=self.tuning.first_changeover,
         )
 
     def _state_events(self, t: Micros, events: list[Event]) -> None:

@@ -19,11 +19,14 @@ from omp.sim.plant import LineSpec
 class Line:
     """One line's flow and orders; ``tick`` runs its machines upstream first."""
 
-    __slots__ = ("asset", "buffers", "capacity", "machines", "next_release", "order", "orders")
+    __slots__ = (
+        "asset", "buffers", "capacity", "changeover", "machines", "next_release", "order",
+        "orders",
+    )  # fmt: skip
 
     def __init__(
         self, spec: LineSpec, *, asset: str, machines: list[Machine], orders: OrderStream,
-        start: Micros,
+        start: Micros, first_changeover: bool = True,
     ) -> None:  # fmt: skip
         self.asset = asset
         self.machines = machines
@@ -32,6 +35,7 @@ class Line:
         self.orders = orders
         self.order: Order | None = None
         self.next_release = start
+        self.changeover = first_changeover
 
     def tick(
         self, t: Micros, dt: Micros, planned: str | None, events: list[Event], journal: Journal
@@ -48,7 +52,8 @@ class Line:
     def _begin(self, order: Order, events: list[Event]) -> None:
         self.order = order
         for machine in self.machines:
-            machine.begin_order(order)
+            machine.begin_order(order, changeover=self.changeover)
+        self.changeover = True
         events.append(_order_event(order))
 
     def _end(self, order: Order, end: Micros, events: list[Event], journal: Journal) -> None:

@@ -225,13 +225,13 @@ class Machine:
 
     # -- orders -----------------------------------------------------------------------------
 
-    def begin_order(self, order: Order) -> None:
-        """Change over to ``order``: the changeover runs in the next working ticks."""
+    def begin_order(self, order: Order, *, changeover: bool = True) -> None:
+        """Work on ``order``, after a changeover that runs in the next working ticks."""
         self.order = order
         self.order_good = 0
         self.order_counts = self.win_orders.setdefault(order.id, [0, 0])
         minutes = self.rng.uniform(*self.kind.changeover_minutes)
-        self.changeover_left = round(minutes * US_PER_MINUTE)
+        self.changeover_left = round(minutes * US_PER_MINUTE) if changeover else 0
 
     def end_order(self) -> None:
         """The order is complete: work in progress goes to stock with the line's buffers."""

@@ -39,6 +39,8 @@ class Tuning:
     """Mean gap between one order's end and the next one's release."""
     order_gap_none: float = 0.3
     """Share of orders released right after the previous one."""
+    first_changeover: bool = True
+    """Lines change over to their first order; off, a run starts as if mid-order, producing."""
 
     def __post_init__(self) -> None:
         if self.counter_wrap < 2:
