@@ -55,11 +55,9 @@ class Simulation:
         calendars: Mapping[str, ShiftCalendar] | None = None,
         truth: TruthRecorder | None = None,
     ) -> None:
-        if tick <= 0:
-            raise ValueError(f"tick must be positive, not {tick} µs")
         self.plant = plant
         self.seed = seed
-        self.tick = tick
+        self._tick = _checked_tick(tick)
         self.tuning = tuning or Tuning()
         self._now = start
         self._truth = truth
@@ -74,10 +72,28 @@ class Simulation:
             )
             for site in plant.sites
         ]
-        self._process = ProcessModel(plant, seed=seed, tick=tick)
+        self._process = ProcessModel(plant, seed=seed)
         self._reported: list[tuple[int, str | None] | None] = [None] * len(self._machines)
         # Without a recorder, window figures are still gathered (cheaply) and dropped hourly.
         self._window_end = truth.begin(start=start, tick=tick) if truth else start + _DROP
+
+    @property
+    def tick(self) -> Micros:
+        """The length of a tick in µs.
+
+        It may be changed between steps, e.g. 10 s ticks to backfill history fast and then
+        1 s ticks live; with a truth recorder the new tick must divide its window and ``now``.
+        """
+        return self._tick
+
+    @tick.setter
+    def tick(self, tick: Micros) -> None:
+        tick = _checked_tick(tick)
+        if self._truth is not None and (self._truth.window_size % tick or self._now % tick):
+            raise ValueError(
+                f"with a truth recorder the tick ({tick} µs) must divide its window and now"
+            )
+        self._tick = tick
 
     @property
     def now(self) -> Micros:
@@ -91,7 +107,7 @@ class Simulation:
 
     def step(self) -> Frame:
         """Advance one tick and return the frame at its end."""
-        t, dt = self._now, self.tick
+        t, dt = self._now, self._tick
         events: list[Event] = []
         for asset, cursor, lines in self._sites:
             planned, shift = cursor.at(t)
@@ -115,11 +131,15 @@ class Simulation:
         self._machines[machine].force_breakdown(reason, duration)
 
     def close(self) -> None:
-        """Hand the truth recorder the partial window and the orders still running."""
-        if self._truth is not None:
-            self._truth.window(self._machines, end=self._now)
+        """End the run: hand the truth recorder the partial window and the running orders.
+
+        Only the truth is closed; a closed simulation steps on without recording truth.
+        """
+        truth, self._truth = self._truth, None
+        if truth is not None:
+            truth.window(self._machines, end=self._now)
             running = [line.order for _, _, lines in self._sites for line in lines if line.order]
-            self._truth.close(running)
+            truth.close(running)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -164,6 +184,7 @@ class Simulation:
     def _values(self) -> list[list[Value]]:
         machines = self._machines
         floats = self._process.update(
+            self._tick,
             [m.state == PRODUCING for m in machines],
             [m.wear for m in machines],
             [m.last_quality for m in machines],
@@ -201,6 +222,12 @@ class Simulation:
             self._window_end = self._now + _DROP
             for machine in self._machines:
                 machine.start_window()
+
+
+def _checked_tick(tick: Micros) -> Micros:
+    if tick <= 0:
+        raise ValueError(f"tick must be positive, not {tick} µs")
+    return tick
 
 
 def _calendar(

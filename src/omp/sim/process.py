@@ -45,7 +45,7 @@ def check_layout(kind: MachineKind) -> None:
 class ProcessModel:
     """The float signals (``kind.signals[5:]``) of every machine of a plant."""
 
-    def __init__(self, plant: Plant, *, seed: int, tick: Micros) -> None:
+    def __init__(self, plant: Plant, *, seed: int) -> None:
         machines = plant.machines
         for kind in {m.kind.name: m.kind for m in machines}.values():
             check_layout(kind)
@@ -54,7 +54,9 @@ class ProcessModel:
         self._idle = np.array([[s.idle for s in r] for r in rows], dtype=np.float64)
         self._noise = np.array([[s.noise for s in r] for r in rows], dtype=np.float64)
         tau = np.array([[_SLOW_S if s.unit == "Cel" else _FAST_S for s in r] for r in rows])
-        self._alpha = 1.0 - np.exp(-(tick / US_PER_SECOND) / tau)
+        self._tau = tau
+        self._alpha = np.zeros_like(tau)
+        self._alpha_tick: Micros = 0
         names = [m.kind.signal_names[FIRST_FLOAT:] for m in machines]
         self._rows = np.arange(len(machines))
         self._quality_col = np.array(
@@ -72,10 +74,13 @@ class ProcessModel:
         self._next = _BLOCK
 
     def update(
-        self, producing: Sequence[bool], wear: Sequence[float], quality: Sequence[float],
-        wear_gain: float,
+        self, tick: Micros, producing: Sequence[bool], wear: Sequence[float],
+        quality: Sequence[float], wear_gain: float,
     ) -> list[list[float]]:  # fmt: skip
-        """Advance one tick and return each machine's float values, in signal order."""
+        """Advance one tick of ``tick`` µs; each machine's float values, in signal order."""
+        if tick != self._alpha_tick:
+            self._alpha = 1.0 - np.exp(-(tick / US_PER_SECOND) / self._tau)
+            self._alpha_tick = tick
         running = np.fromiter(producing, dtype=bool, count=len(self._rows))
         target = np.where(running[:, None], self._nominal, self._idle)
         worn = np.fromiter(wear, dtype=np.float64, count=len(self._rows))

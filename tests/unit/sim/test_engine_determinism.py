@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 
 import orjson
+import pytest
 
 from omp.core.time import US_PER_HOUR, US_PER_MINUTE, US_PER_SECOND
 from omp.sim.engine import Simulation
 from omp.sim.plant import build_plant
-from tests.unit.sim.engine_support import MONDAY_NOON
+from omp.sim.truth import TruthRecorder
+from tests.unit.sim.engine_support import MONDAY_NOON, replay
 
 
 def _digest(seed: int, *, hours: float) -> tuple[str, int]:
@@ -56,3 +58,27 @@ def test_frames_carry_typed_values_at_the_end_of_each_tick() -> None:
         for value, signal in zip(row, machine.kind.signals, strict=True):
             expected = {"int": int, "float": float, "string": str}[signal.datatype]
             assert type(value) is expected, (machine.path, signal.name, value)
+
+
+def test_the_tick_can_change_between_steps_and_the_truth_stays_exact() -> None:
+    plant = build_plant()
+    recorder = TruthRecorder(plant, 15 * US_PER_MINUTE)
+    sim = Simulation(plant, seed=1, start=MONDAY_NOON, tick=10 * US_PER_SECOND, truth=recorder)
+    frames = list(sim.frames(MONDAY_NOON + US_PER_HOUR))
+    sim.tick = US_PER_SECOND
+    frames += sim.frames(MONDAY_NOON + US_PER_HOUR + 5 * US_PER_MINUTE)
+    sim.close()
+    assert len(frames) == 360 + 300
+    assert frames[-1].ts == sim.now == MONDAY_NOON + 65 * US_PER_MINUTE
+    seen = replay(plant, frames)
+    total: dict[tuple[str, str], int] = {}
+    for window in recorder.truth.windows:
+        for state, seconds in window.seconds.items():
+            key = (window.machine, state)
+            total[key] = total.get(key, 0) + round(seconds * US_PER_SECOND)
+    assert total == dict(seen.seconds)
+    recorded = Simulation(
+        plant, seed=1, start=MONDAY_NOON, truth=TruthRecorder(plant, US_PER_MINUTE)
+    )
+    with pytest.raises(ValueError, match="must divide"):
+        recorded.tick = 7 * US_PER_SECOND
