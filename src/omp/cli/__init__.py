@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 import omp
-from omp.cli import _output, check, discover, importing, query, run, signals
+from omp.cli import _output, check, demo, discover, importing, query, run, signals
 
 app = typer.Typer(
     name="omp",
@@ -44,6 +44,8 @@ def _global_options(
 app.command("check")(check.check)
 app.command("signals")(signals.signals)
 app.command("run")(run.run)
+app.command("demo")(demo.demo)
+app.command("sim")(demo.sim)
 app.command("query")(query.query)
 app.command("export")(query.export)
 app.command("import")(importing.import_)

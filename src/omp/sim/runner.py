@@ -117,14 +117,15 @@ class SimRunner:
     # -- the loop -----------------------------------------------------------------------
 
     def _main(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+        # asyncio.run also cancels what the outputs' libraries leave running (asyncua's
+        # session and subscription loops) before it closes the loop.
         try:
-            loop.run_until_complete(self._run())
+            asyncio.run(self._run())
         finally:
-            loop.close()
+            self._started.set()  # a crash before start must not leave start() waiting
 
     async def _run(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         try:
             await asyncio.wait_for(
