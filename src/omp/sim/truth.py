@@ -113,6 +113,8 @@ class TruthRecorder:
                 self._emit(_window_record(self._assets[machine.index], start, end, machine))
         for machine in machines:
             machine.start_window()
+        if self._file is not None:
+            self._file.flush()  # a run that is killed keeps every closed window
         self._window_start = end
         return floor_to(end, self.window_size) + self.window_size
 
