@@ -63,6 +63,13 @@ def demo(
     broker_port: Annotated[
         int | None, typer.Option("--broker-port", help="Embedded MQTT broker port (0: any free).")
     ] = None,
+    opcua_port: Annotated[
+        int | None, typer.Option("--opcua-port", help="OPC UA server port (default 4840 if free).")
+    ] = None,
+    modbus_port: Annotated[
+        int | None,
+        typer.Option("--modbus-port", help="First Modbus gateway port (default 5020 if free)."),
+    ] = None,
     log_level: LogOpt = "warning",
 ) -> None:
     """Start a simulated factory and the platform on it, in one process, until Ctrl-C."""
@@ -71,7 +78,13 @@ def demo(
     configure_logging(log_level)
     backfill_us = _duration(backfill, "--backfill")
     sample_us = _duration(history_sample, "--history-sample")
-    plan = plan_demo(machines=machines, seed=seed, broker_port=broker_port)
+    plan = plan_demo(
+        machines=machines,
+        seed=seed,
+        broker_port=broker_port,
+        opcua_port=opcua_port,
+        modbus_port=modbus_port,
+    )
     settings = settings_from(
         config=None,
         data_dir=data_dir,

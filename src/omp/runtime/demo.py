@@ -69,9 +69,10 @@ def any_free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def free_range(host: str, first: int, count: int) -> int:
-    """``first`` when ``first`` .. ``first + count - 1`` are free, else another free run's start."""
-    if count == 0 or all(port_free(host, first + k) for k in range(count)):
+def free_range(host: str, first: int | None, count: int) -> int:
+    """``first`` when ``first`` .. ``first + count - 1`` are free, else another free run's start
+    (any free run when ``first`` is None)."""
+    if first is not None and all(port_free(host, first + k) for k in range(count)):
         return first
     for _ in range(50):
         start = any_free_port(host)
@@ -131,7 +132,7 @@ def plan_demo(
     if modbus_port is not None and modbus_port != 0:
         modbus = modbus_port
     else:
-        modbus = free_range(host, DEFAULT_MODBUS_PORT if modbus_port is None else 0, gateways)
+        modbus = free_range(host, DEFAULT_MODBUS_PORT if modbus_port is None else None, gateways)
         if modbus != DEFAULT_MODBUS_PORT and modbus_port is None:
             notes.append(f"Modbus ports {DEFAULT_MODBUS_PORT}+ are taken: using {modbus}+")
     endpoints = Endpoints(host=host, opcua_port=opcua, modbus_port=modbus, mqtt_url=mqtt_url)

@@ -8,6 +8,7 @@ births), and when the link drops marks every known signal stale and raises
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from omp.connectors.base import (
@@ -58,6 +59,7 @@ class SparkplugHost:
         )
         handler = self._handler(session, options, broker)
         broker.client.on_message = handler.on_message
+        stopping = False
         try:
             await broker.open()
             self._live = _Live(broker, handler, session.clock)
@@ -66,9 +68,12 @@ class SparkplugHost:
             if broker.crash is not None:
                 raise broker.crash
             raise ConnectionLostError(f"broker {broker.where}: connection lost")
+        except asyncio.CancelledError:  # the connector host stops us: not a loss to report
+            stopping = True
+            raise
         finally:
             self._live = None
-            handler.all_lost(f"host lost broker {broker.where}")
+            handler.all_lost(f"host lost broker {broker.where}", report=not stopping)
             handler.report_received()
             await broker.close()
 

@@ -265,21 +265,25 @@ class HostHandler:
         self._mark_stale(scope, at)
         self._health.lost(f"DDEATH on {topic}", device=scope.name)
 
-    def node_lost(self, node: EdgeNode, at: int, why: str) -> None:
-        """The node's session ended: every signal it and its devices had goes stale."""
+    def node_lost(self, node: EdgeNode, at: int, why: str, *, report: bool = True) -> None:
+        """The node's session ended: every signal it and its devices had goes stale.
+
+        ``report=False`` (the host is stopping on purpose) leaves health and the log alone.
+        """
         for scope in node.scopes():
             self._mark_stale(scope, at)
-            if scope is not node.scope:
+            if report and scope is not node.scope:
                 self._health.lost(why, device=scope.name)
         node.online, node.scope, node.devices = False, None, {}
-        self._health.lost(why, device=node.name)
+        if report:
+            self._health.lost(why, device=node.name)
 
-    def all_lost(self, why: str) -> None:
-        """The host lost the broker: the spec makes every known signal stale."""
+    def all_lost(self, why: str, *, report: bool = True) -> None:
+        """The host lost the broker (or is stopping): the spec makes every known signal stale."""
         now = self._clock()
         for node in self.nodes.values():
             if node.online:
-                self.node_lost(node, now, why)
+                self.node_lost(node, now, why, report=report)
 
     def _mark_stale(self, scope: Scope, at: int) -> None:
         if self._stale is None:
