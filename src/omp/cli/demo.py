@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from omp.cli._output import err, fail, guarded
-from omp.cli.options import settings_from
 from omp.cli.serving import (
     configure_logging,
     refuse_second_instance,
@@ -19,6 +18,7 @@ from omp.cli.serving import (
 )
 from omp.core.time import format_duration, parse_duration, system_clock
 from omp.runtime.demo import DemoPlan, assemble_demo, plan_demo, run_simulator
+from omp.runtime.settings import DEFAULT_API_PORT, Settings
 
 MachinesOpt = Annotated[
     int,
@@ -58,7 +58,8 @@ def demo(
         Path, typer.Option("--data-dir", help="Where the demo keeps its historian and model.")
     ] = DEFAULT_DEMO_DIR,
     api_port: Annotated[
-        int | None, typer.Option("--api-port", help="API port on 127.0.0.1 (0: any free).")
+        int | None,
+        typer.Option("--api-port", min=0, max=65535, help="API port on 127.0.0.1 (0: any free)."),
     ] = None,
     broker_port: Annotated[
         int | None, typer.Option("--broker-port", help="Embedded MQTT broker port (0: any free).")
@@ -85,11 +86,11 @@ def demo(
         opcua_port=opcua_port,
         modbus_port=modbus_port,
     )
-    settings = settings_from(
-        config=None,
+    # The demo runs on the embedded defaults only: an omp.toml or OMP_* environment meant for a
+    # real plant (a PostgreSQL historian, say) must never receive simulated data.
+    settings = Settings(
         data_dir=data_dir,
-        historian=None,
-        api_port=api_port,
+        api_port=DEFAULT_API_PORT if api_port is None else api_port,
         mqtt_url=plan.endpoints.mqtt_url,
     )
     refuse_second_instance(settings)
