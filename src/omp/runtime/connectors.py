@@ -10,7 +10,6 @@ connector's protocol options with that connector's own schema.
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +24,7 @@ from omp.connectors.uns import UnsOptions, UnsPublisher
 from omp.core.batch import PointBatch, SourceBatch, TextBatch
 from omp.core.errors import ConfigError
 from omp.core.events import Event
+from omp.core.net import any_free_port, port_free
 from omp.core.rejects import RejectReason
 from omp.ingest import Ingest
 from omp.model import Registry
@@ -148,7 +148,7 @@ def _broker_port(settings: Settings, default: int = DEFAULT_BROKER_PORT) -> int:
     """
     wanted = settings.broker_port
     if wanted is None:
-        if _port_free(settings.broker_host, default):
+        if port_free(settings.broker_host, default):
             return default
         log.warning(
             "%s:%d is taken (another MQTT broker?); the embedded broker takes a free port. "
@@ -157,19 +157,4 @@ def _broker_port(settings: Settings, default: int = DEFAULT_BROKER_PORT) -> int:
             default,
         )
         wanted = 0
-    return wanted or _free_port(settings.broker_host)
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    return wanted or any_free_port(settings.broker_host)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -32,9 +31,9 @@ from urllib.parse import urlsplit
 
 from omp.connectors.broker import EmbeddedBroker
 from omp.core.errors import ConfigError
-from omp.core.net import is_loopback
+from omp.core.net import any_free_port, is_loopback, port_free
 from omp.core.time import US_PER_SECOND, Micros, system_clock
-from omp.runtime.connectors import attach_connectors, check_options
+from omp.runtime.connectors import DEFAULT_BROKER_PORT, attach_connectors, check_options
 from omp.runtime.platform import Platform
 from omp.runtime.settings import Settings
 from omp.sim.engine import Simulation
@@ -50,23 +49,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_OPCUA_PORT = 4840
 DEFAULT_MODBUS_PORT = 5020
-DEFAULT_BROKER_PORT = 1883
-
-
-def port_free(host: str, port: int) -> bool:
-    """Whether ``host:port`` can be bound now (a later bind may still lose a race)."""
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def any_free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def free_range(host: str, first: int | None, count: int) -> int:
