@@ -44,6 +44,7 @@ from omp.sim.plant import Plant, build_plant
 from omp.sim.runner import SimRunner
 from omp.sim.servers.base import Endpoints, ServedSection
 from omp.sim.truth import TruthRecorder
+from omp.sim.tuning import Tuning
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +220,9 @@ def truth_file(data_dir: Path) -> Path:
 
 TRUTH_WINDOW = 3600 * US_PER_SECOND
 """Ground-truth windows: an hour, the usual grain of a KPI report."""
+RUNNING_PLANT = Tuning(first_changeover=False)
+"""The demo and ``omp sim`` join a plant that is already running (mid-order, producing)
+rather than one whose lines all change over at once."""
 SPARKPLUG_HOST = "omp"
 """The host id the demo model gives its Sparkplug connector (``sparkplug.HOST_ID``)."""
 DEMO_MARKER = ".omp-demo"
@@ -335,7 +339,9 @@ def assemble_demo(
         tick = US_PER_SECOND
         truth = TruthRecorder(plan.plant, TRUTH_WINDOW, path=truth_path)
         start = sim_start(backfill, tick, clock)
-        simulation = Simulation(plan.plant, seed=plan.seed, start=start, tick=tick, truth=truth)
+        simulation = Simulation(
+            plan.plant, seed=plan.seed, start=start, tick=tick, truth=truth, tuning=RUNNING_PLANT
+        )
         history = HistoryWriter(
             plan.plant, platform.registry.ids, platform.ingest, sample=history_sample
         )
@@ -389,7 +395,12 @@ def run_simulator(
     tick = US_PER_SECOND
     truth = TruthRecorder(plan.plant, TRUTH_WINDOW, path=truth_file) if truth_file else None
     simulation = Simulation(
-        plan.plant, seed=plan.seed, start=sim_start(0, tick, clock), tick=tick, truth=truth
+        plan.plant,
+        seed=plan.seed,
+        start=sim_start(0, tick, clock),
+        tick=tick,
+        truth=truth,
+        tuning=RUNNING_PLANT,
     )
     chosen = default_outputs(plan.plant, plan.endpoints) if outputs is None else outputs
     runner = SimRunner(simulation, chosen, speed=speed)
