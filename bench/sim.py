@@ -29,8 +29,10 @@ from typing import Any
 
 import httpx
 
+from omp.core.net import port_free
 from omp.runtime.demo import RUNNING_PLANT, default_outputs, plan_demo, write_demo_model
 from omp.sim.engine import Simulation
+from omp.sim.plant import build_plant
 from omp.sim.runner import SimRunner
 
 from common import Result, report
@@ -164,12 +166,27 @@ def wait_connected(api: str, timeout: float = 180.0) -> None:
     raise SystemExit(f"connectors did not all connect in {timeout} s")
 
 
+def ports_below_ephemeral(start: int, count: int) -> int:
+    """The first run of ``count`` free ports from ``start`` on, below Linux's ephemeral range.
+
+    A port the kernel handed out as "free" (bind to 0) lies in the ephemeral range, where the
+    platform's own outgoing connections may take it before the simulator binds it.
+    """
+    port = start
+    while port + count < 32768:
+        if all(port_free("127.0.0.1", port + k) for k in range(count)):
+            return port
+        port += count
+    raise SystemExit(f"no {count} free ports between {start} and 32768")
+
+
 def run_size(machines: int, seconds: float, work: Path, mqtt_port: int) -> dict[str, Any]:
+    plant_size = len(build_plant(machines).machines)
     plan = plan_demo(
         machines=machines,
         seed=1,
-        opcua_port=0,
-        modbus_port=0,
+        opcua_port=ports_below_ephemeral(20000, 1),
+        modbus_port=ports_below_ephemeral(21000, plant_size),
         mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}",
     )
     plant = plan.plant
