@@ -83,3 +83,30 @@ def test_batches_using_every_address_stay_right_when_addresses_are_added() -> No
         ("b", 2.0, None),
     ]
     assert [r.address for r in sink.rows[:4]] == ["b", "a", "b", "a"]
+
+
+def test_rows_appended_directly_are_good_and_add_keeps_other_qualities() -> None:
+    sink = RecordingSink()
+    feed = Feed("plc", sink)
+    a, b = feed.address("a"), feed.address("b")
+    feed.rows_address.extend([a, b])  # a hot path appending columns itself
+    feed.rows_ts.extend([T0, T0])
+    feed.rows_value.extend([1.0, 2.0])
+    feed.add(a, T0 + 1, 3.0, Quality.BAD)
+    feed.add(b, T0 + 1, 4.0)
+    feed.add(a, T0 + 2, 5.0, Quality.UNCERTAIN)
+    feed.flush()
+    assert [r.quality for r in sink.rows] == [0, 0, 2, 0, 1]
+    feed.add(a, T0 + 3, 6.0)  # qualities of a flushed batch do not leak into the next
+    feed.flush()
+    assert sink.rows[-1].quality == 0
+
+
+def test_a_millisecond_feed_is_scaled_to_microseconds_once_per_batch() -> None:
+    sink = RecordingSink()
+    feed = Feed("spb", sink)
+    feed.ts_unit = 1000
+    feed.add(feed.address("m"), 1_767_225_600_123, 1.0)
+    feed.add_text(feed.address("t"), 1_767_225_600_124, "x")
+    feed.flush()
+    assert sorted(r.ts for r in sink.rows) == [T0 + 123_000, T0 + 124_000]

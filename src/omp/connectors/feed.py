@@ -43,11 +43,18 @@ class Feed:
         self._addresses: list[str] = []
         self._units: list[str | None] = []
         # Parallel columns of pending numeric rows; connectors may append to them directly
-        # through ``add`` (one call) or, on very hot paths, through bound ``append``s.
+        # through ``add`` (one call) or, on very hot paths, through bound ``append``s. Rows
+        # appended directly are GOOD; ``add`` notes the rows that are not (nearly all rows are
+        # GOOD, so a quality column per row would cost every value an append and a conversion).
         self.rows_address: list[int] = []
         self.rows_ts: list[int] = []
         self.rows_value: list[float] = []
-        self.rows_quality: list[int] = []
+        self._not_good: list[tuple[int, int]] = []
+        """(row, quality) of the pending numeric rows that are not GOOD."""
+        self.ts_unit = 1
+        """Microseconds per unit of the timestamps given to this feed: a connector whose
+        protocol counts milliseconds (Sparkplug) sets 1000 and hands them over unscaled; the
+        conversion is done once per batch."""
         self._text: tuple[list[int], list[int], list[str | None], list[int]] = ([], [], [], [])
         self.submitted = 0
         self._all: tuple[int, tuple[str, ...], tuple[str | None, ...] | None] | None = None
@@ -65,14 +72,16 @@ class Feed:
         return index
 
     def add(self, index: int, ts: int, value: float, quality: int = Quality.GOOD) -> None:
-        """One numeric (or bool, or state code) value at ``ts`` (µs since epoch, UTC)."""
+        """One numeric (or bool, or state code) value at ``ts`` (``ts_unit`` µs since epoch)."""
+        if quality:
+            self._not_good.append((len(self.rows_address), quality))
         self.rows_address.append(index)
         self.rows_ts.append(ts)
         self.rows_value.append(value)
-        self.rows_quality.append(quality)
 
     def add_text(self, index: int, ts: int, value: str | None, quality: int = Quality.GOOD) -> None:
-        """One text value; None is stored as a rejected wrong-type row by ingest."""
+        """One text value at ``ts`` (``ts_unit`` µs); None is stored as a rejected wrong-type
+        row by ingest."""
         rows_address, rows_ts, rows_value, rows_quality = self._text
         rows_address.append(index)
         rows_ts.append(ts)
@@ -100,7 +109,7 @@ class Feed:
             self.rows_address.clear()
             self.rows_ts.clear()
             self.rows_value.clear()
-            self.rows_quality.clear()
+            self._not_good.clear()
         if self._text[0]:
             batch = self._text_batch()
             self._sink.submit(batch)
@@ -122,15 +131,25 @@ class Feed:
     def _numeric_batch(self) -> SourceBatch:
         index = np.array(self.rows_address, dtype=np.int32)
         addresses, units, local = self._compact(index)
+        quality = np.zeros(len(index), dtype=np.uint8)  # Quality.GOOD is 0
+        if self._not_good:
+            rows, codes = zip(*self._not_good, strict=True)
+            quality[list(rows)] = codes
         return SourceBatch.of(
             self.connector,
             addresses,
             local,
-            np.array(self.rows_ts, dtype=np.int64),
+            self._timestamps(self.rows_ts),
             np.array(self.rows_value, dtype=np.float64),
-            np.array(self.rows_quality, dtype=np.uint8),
+            quality,
             units=units,
         )
+
+    def _timestamps(self, ts: list[int]) -> np.ndarray:
+        micros = np.array(ts, dtype=np.int64)
+        if self.ts_unit != 1:
+            micros *= self.ts_unit
+        return micros
 
     def _text_batch(self) -> SourceBatch:
         rows_address, rows_ts, rows_value, rows_quality = self._text
@@ -139,7 +158,7 @@ class Feed:
             self.connector,
             addresses,
             local,
-            np.array(rows_ts, dtype=np.int64),
+            self._timestamps(rows_ts),
             pa.array(rows_value, type=pa.string()),
             np.array(rows_quality, dtype=np.uint8),
             units=units,

@@ -147,7 +147,6 @@ class Poller:
             feed.rows_address.extend(decoder.indices)
             feed.rows_ts.extend([ts] * size)
             feed.rows_value.extend(decoder.numbers(wire).tolist())
-            feed.rows_quality.extend([GOOD] * size)
         for index, address in request.texts:
             first = 2 * (address.register - request.start)
             text = decode_text(

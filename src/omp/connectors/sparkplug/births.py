@@ -93,7 +93,7 @@ def _define(
     except WrongValueError:
         birth.wrong_values.append(definition)
         return
-    ts = (metric.timestamp or sent_ms) * 1000
+    ts = metric.timestamp or sent_ms
     add(feed, kind, definition.index, ts, value, metric_quality(metric, stale))
     birth.scope.last[definition.index] = value
 

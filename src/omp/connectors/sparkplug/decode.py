@@ -27,18 +27,15 @@ class Problem(Enum):
     WRONG_TYPE = auto()
 
 
-_GOOD = [int(Quality.GOOD)]
-
-
 def decode_fast(scope: Scope, metrics: Iterable[Any], sent_ms: int, feed: Feed) -> list[Any]:
-    """Append the plain metrics to ``feed``; returns the rest for ``decode_one``.
+    """Append the plain metrics to ``feed`` (GOOD, timestamps in ms: the feed's ``ts_unit``
+    is 1000); returns the rest for ``decode_one``.
 
     ``sent_ms`` is the payload timestamp, used when a metric has none.
     """
     floats, doubles, last = scope.floats, scope.doubles, scope.last
-    rows = feed.rows_address
-    add_index, add_ts, add_value = rows.append, feed.rows_ts.append, feed.rows_value.append
-    before = len(rows)
+    add_index = feed.rows_address.append
+    add_ts, add_value = feed.rows_ts.append, feed.rows_value.append
     rest: list[Any] = []
     for metric in metrics:
         alias = metric.alias
@@ -55,10 +52,9 @@ def decode_fast(scope: Scope, metrics: Iterable[Any], sent_ms: int, feed: Feed) 
             rest.append(metric)
             continue
         add_index(index)
-        add_ts((metric.timestamp or sent_ms) * 1000)
+        add_ts(metric.timestamp or sent_ms)
         add_value(value)
         last[index] = value
-    feed.rows_quality.extend(_GOOD * (len(rows) - before))
     return rest
 
 
@@ -77,7 +73,7 @@ def decode_one(
     if definition.transient:
         return None
     index = definition.index
-    ts = (metric.timestamp or sent_ms) * 1000
+    ts = metric.timestamp or sent_ms
     if metric.is_null:
         previous = scope.last.get(index)
         if previous is not None:
@@ -94,6 +90,7 @@ def decode_one(
 
 
 def add(feed: Feed, kind: Kind, index: int, ts: int, value: float | str, quality: int) -> None:
+    """One value at ``ts`` (ms since the epoch, the Sparkplug feed's unit)."""
     if kind.is_text:
         feed.add_text(index, ts, str(value), quality)
     else:

@@ -52,6 +52,7 @@ class HostHandler:
         host_state_topic: str,
     ) -> None:
         self._feed = feed
+        feed.ts_unit = 1000  # Sparkplug timestamps are ms; the feed scales each batch once
         self._health = health
         self._clock = clock
         self._log = log
@@ -249,7 +250,7 @@ class HostHandler:
                 node.bd_seq,
             )
             return
-        self.node_lost(node, self._clock(), f"NDEATH on {topic}")
+        self.node_lost(node, self._clock() // 1000, f"NDEATH on {topic}")
 
     def _on_ddeath(self, route: Topic, topic: str, raw: bytes) -> None:
         payload = self._parse(raw, topic)
@@ -261,12 +262,13 @@ class HostHandler:
         self._check_seq(node, payload, topic)
         assert route.device is not None
         scope = node.devices.pop(route.device)
-        at = payload.timestamp * 1000 if payload.timestamp else self._clock()
+        at = payload.timestamp or self._clock() // 1000
         self._mark_stale(scope, at)
         self._health.lost(f"DDEATH on {topic}", device=scope.name)
 
     def node_lost(self, node: EdgeNode, at: int, why: str, *, report: bool = True) -> None:
-        """The node's session ended: every signal it and its devices had goes stale.
+        """The node's session ended at ``at`` (ms): every signal it and its devices had goes
+        stale.
 
         ``report=False`` (the host is stopping on purpose) leaves health and the log alone.
         """
@@ -280,12 +282,13 @@ class HostHandler:
 
     def all_lost(self, why: str, *, report: bool = True) -> None:
         """The host lost the broker (or is stopping): the spec makes every known signal stale."""
-        now = self._clock()
+        now_ms = self._clock() // 1000
         for node in self.nodes.values():
             if node.online:
-                self.node_lost(node, now, why, report=report)
+                self.node_lost(node, now_ms, why, report=report)
 
     def _mark_stale(self, scope: Scope, at: int) -> None:
+        """Write every last value of ``scope`` again at ``at`` (ms) with the stale quality."""
         if self._stale is None:
             return
         kinds = {d.index: d.kind for d in scope.by_name.values() if d.index >= 0}
