@@ -16,6 +16,7 @@ produced after its slot in the schedule (the runner then catches up without slee
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import socket
@@ -224,6 +225,8 @@ def run_size(machines: int, seconds: float, work: Path, mqtt_port: int) -> dict[
 
 
 def main() -> None:
+    for library in ("asyncua", "pymodbus", "gmqtt"):  # as `omp sim` does below debug level
+        logging.getLogger(library).setLevel(logging.CRITICAL)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--machines", default="500,1000,2000,3000")
     parser.add_argument("--seconds", type=float, default=60.0)

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -208,13 +209,14 @@ class MqttLink:
 
     async def _open(self, client: Any, subscribed: asyncio.Event) -> None:
         address = self.address
-        await client.connect(
-            address.host,
-            address.port,
-            ssl=address.tls,
-            keepalive=self._keepalive,
-            version=MQTTv311,
-        )
+        async with _connect_slots():
+            await client.connect(
+                address.host,
+                address.port,
+                ssl=address.tls,
+                keepalive=self._keepalive,
+                version=MQTTv311,
+            )
         if self._subscriptions:
             client.subscribe([Subscription(topic, qos=1) for topic in self._subscriptions])
             await subscribed.wait()
@@ -236,3 +238,20 @@ class MqttLink:
         # Jitter spreads hundreds of links reconnecting after one broker restart.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds * random.uniform(0.5, 1.0))
+
+
+CONNECTS_IN_FLIGHT = 32
+"""Links of one loop connecting at once. A large plant starts hundreds of links together;
+all at once they overflow the broker's listen backlog and the connections that fell off
+wait out TCP's SYN retry (a second, then more)."""
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _connect_slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(CONNECTS_IN_FLIGHT)
+    return slots
