@@ -143,12 +143,15 @@ def _served(plan: DemoPlan) -> str:
     return ", ".join(f"{n} over {p}" for p, n in sorted(counts.items()))
 
 
-def _endpoints(plan: DemoPlan) -> str:
+def _endpoints(plan: DemoPlan, *, uns: bool) -> str:
     e = plan.endpoints
+    topics = "Sparkplug B under spBv1.0/, JSON under acme/" + (
+        ", the UNS under omp/v1/" if uns else ""
+    )
     return (
         f"  OPC UA     opc.tcp://{e.host}:{e.opcua_port}/omp/sim\n"
         f"  Modbus TCP {e.host}:{e.modbus_port}+ (one gateway per line, unit id per machine)\n"
-        f"  MQTT       {e.mqtt_url} (Sparkplug B under spBv1.0/, JSON, and the omp/v1/ UNS)\n"
+        f"  MQTT       {e.mqtt_url} ({topics})\n"
     )
 
 
@@ -158,7 +161,7 @@ def _demo_banner(plan: DemoPlan, model_file: Path, api_url: str, truth_file: Pat
         f"omp demo running: {len(plan.plant.machines)} simulated machines ({_served(plan)}), "
         f"seed {plan.seed}\n"
         f"  API        {api_url}  (health: {api_url}/health, signals: {api_url}/signals)\n"
-        f"{_endpoints(plan)}"
+        f"{_endpoints(plan, uns=True)}"
         f"  model      {model_file}\n"
         f"  truth      {truth_file}\n"
         f"{notes}"
@@ -228,7 +231,7 @@ def _sim_banner(plan: DemoPlan, model_file: Path | None, truth_file: Path | None
     return (
         f"omp sim running: {len(plan.plant.machines)} simulated machines ({_served(plan)}), "
         f"seed {plan.seed}\n"
-        f"{_endpoints(plan)}"
+        f"{_endpoints(plan, uns=False)}"
         + (f"  model      {model_file}\n" if model_file else "")
         + (f"  truth      {truth_file}\n" if truth_file else "")
         + "Ctrl-C stops."
