@@ -130,9 +130,9 @@ class SimRunner:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         try:
-            await asyncio.wait_for(
-                asyncio.gather(*(o.start() for o in self._outputs)), START_TIMEOUT
-            )
+            # One after the other: a big OPC UA address space keeps the loop busy while it is
+            # built, and publishers starting beside it would time out waiting for their broker.
+            await asyncio.wait_for(self._start_outputs(), START_TIMEOUT)
         except BaseException as exc:
             self._start_error = exc
             await self._stop_outputs()
@@ -191,6 +191,10 @@ class SimRunner:
         if key not in self._errors_seen and len(self._errors_seen) < 1000:
             self._errors_seen.add(key)
             log.error("simulator output %s failed: %s (it keeps receiving frames)", name, exc)
+
+    async def _start_outputs(self) -> None:
+        for output in self._outputs:
+            await output.start()
 
     async def _stop_outputs(self) -> None:
         for output in reversed(self._outputs):
