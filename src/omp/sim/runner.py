@@ -147,6 +147,7 @@ class SimRunner:
             await self._tick_forever(self._stopping)
         finally:
             await self._stop_outputs()
+            gc.unfreeze()  # what the outputs held may now be collected
 
     async def _tick_forever(self, stopping: asyncio.Event) -> None:
         simulation = self._simulation
