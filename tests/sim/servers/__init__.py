@@ -8,8 +8,8 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import paho.mqtt.client as paho
 import yaml
@@ -19,6 +19,8 @@ from omp.sim.catalog import SignalKind
 from omp.sim.frame import Frame, Value
 from omp.sim.plant import Plant
 from omp.sim.servers.base import ServedSection
+
+T = TypeVar("T")
 
 T0 = 1_772_348_400_000_000
 """2026-03-01T07:00:00Z in µs: the first frame's simulated time."""
@@ -171,3 +173,25 @@ class KillableProxy:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+
+
+class OnLoop:
+    """A simulator output started on its own event loop in a thread, as the runner runs it,
+    so a test can drive it from plain code and read it with another loop's client."""
+
+    def __init__(self, output: Any, *, timeout: float = 60.0) -> None:
+        self.output = output
+        self.timeout = timeout
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.call(output.start())
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(self.timeout)
+
+    def close(self) -> None:
+        self.call(self.output.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()

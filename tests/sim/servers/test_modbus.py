@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-import threading
-from collections.abc import Coroutine, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
@@ -16,58 +15,34 @@ from pymodbus.pdu import ExceptionResponse
 
 from omp.connectors.modbus import PLUGIN
 from omp.model.kinds import Protocol
+from omp.runtime.demo import free_range
 from omp.sim.frame import Frame
 from omp.sim.plant import LineSpec, Plant, Served, build_plant
 from omp.sim.servers.base import Endpoints, served_by
 from omp.sim.servers.modbus import ModbusGateways, connector_name, modbus_lines, model_section
 from omp.sim.servers.modbus_map import STRING_BYTES, register_count, register_map
-from tests.connectors.support import free_port, running_host, wait_for
+from tests.connectors.support import running_host, wait_for
+from tests.sim.servers import OnLoop
 from tests.sim.servers.test_opcua import frame_at, served_registry
 
-T = TypeVar("T")
 TS = 1_767_225_600_000_000
 PLANT = build_plant(26)
 
 
-def free_range(count: int) -> int:
-    """The first of ``count`` consecutive free loopback ports."""
-    for _ in range(50):
-        first = free_port()
-        try:
-            for port in range(first, first + count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-    raise RuntimeError("no range of free ports")
-
-
-class Running:
+class Running(OnLoop):
     """Started ``ModbusGateways`` on their own loop in a thread."""
 
     def __init__(self, plant: Plant = PLANT) -> None:
-        self.endpoints = Endpoints(modbus_port=free_range(len(modbus_lines(plant))))
+        first = free_range("127.0.0.1", None, len(modbus_lines(plant)))
+        self.endpoints = Endpoints(modbus_port=first)
         self.gateways = ModbusGateways(plant, self.endpoints)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.call(self.gateways.start())
-
-    def call(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+        super().__init__(self.gateways, timeout=30)
 
     def publish(self, frame: Frame) -> None:
         async def publish() -> None:
             self.gateways.publish(frame)
 
         self.call(publish())
-
-    def close(self) -> None:
-        self.call(self.gateways.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
 
 
 @pytest.fixture(scope="module")

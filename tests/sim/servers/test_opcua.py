@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import yaml
@@ -24,8 +23,8 @@ from omp.sim.servers.base import Endpoints, ServedSection, served_by
 from omp.sim.servers.opcua import OpcUaServer, model_section
 from omp.sim.servers.opcua_space import folder_name
 from tests.connectors.support import free_port, registry_of, running_host, wait_for
+from tests.sim.servers import OnLoop
 
-T = TypeVar("T")
 TS = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
 PLANT = build_plant(26)
 MACHINES = served_by(PLANT, Served.OPCUA)
@@ -49,19 +48,13 @@ def frame_at(ts: int, step: int = 0, plant: Plant = PLANT) -> Frame:
     return Frame(ts=ts, values=rows)
 
 
-class Running:
+class Running(OnLoop):
     """A started ``OpcUaServer`` on its own loop in a thread (as the simulator would run it)."""
 
     def __init__(self, plant: Plant = PLANT) -> None:
         self.endpoints = Endpoints(opcua_port=free_port())
         self.server = OpcUaServer(plant, self.endpoints)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.call(self.server.start())
-
-    def call(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
+        super().__init__(self.server)
 
     def publish(self, frame: Frame) -> None:
         async def publish_and_settle() -> None:
@@ -70,12 +63,6 @@ class Running:
                 await asyncio.sleep(0.005)
 
         self.call(publish_and_settle())
-
-    def close(self) -> None:
-        self.call(self.server.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
 
 
 @pytest.fixture(scope="module")
