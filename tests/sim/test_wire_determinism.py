@@ -8,10 +8,6 @@ the same bytes per topic, in the same order; another seed does not.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from omp.core.time import parse_rfc3339
 from omp.sim.engine import Simulation
@@ -25,14 +21,6 @@ from tests.sim.servers import Recorder, until
 PLANT = build_plant(26)
 START = parse_rfc3339("2026-03-02T05:00:00Z")  # Monday, both sites' shifts running
 TICKS = 30
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    mosquitto = Mosquitto(tmp_path)
-    mosquitto.start()
-    yield mosquitto
-    mosquitto.stop()
 
 
 async def settled(recorder: Recorder, quiet: float = 0.5, timeout: float = 20.0) -> None:

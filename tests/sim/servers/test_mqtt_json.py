@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-
-import pytest
 
 from omp.connectors.mqtt import PLUGIN
 from omp.connectors.mqtt.options import MqttJsonOptions
@@ -23,14 +20,6 @@ from tests.sim.servers import T0, Recorder, frame, model_yaml, until
 
 PLANT = build_plant(26)
 SERVED = served_by(PLANT, Served.MQTT)
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    mosquitto = Mosquitto(tmp_path)
-    mosquitto.start()
-    yield mosquitto
-    mosquitto.stop()
 
 
 def publishers(url: str, **options: object) -> MqttJsonPublishers:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from omp.connectors.sparkplug import PLUGIN
 from omp.connectors.sparkplug.options import SparkplugOptions
@@ -28,14 +25,6 @@ EXPECTED_TYPE = {SignalKind.STATE: INT32, SignalKind.COUNTER: UINT32, SignalKind
 
 PLANT = build_plant(26)
 SPB = served_by(PLANT, Served.SPARKPLUG)
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    mosquitto = Mosquitto(tmp_path)
-    mosquitto.start()
-    yield mosquitto
-    mosquitto.stop()
 
 
 def edges(url: str, **options: object) -> SparkplugEdges:
