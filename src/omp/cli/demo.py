@@ -53,7 +53,15 @@ def demo(
     history_sample: Annotated[
         str, typer.Option("--history-sample", help="Measurements in the backfill every ...")
     ] = "10s",
-    speed: SpeedOpt = 1.0,
+    speed: Annotated[
+        float,
+        typer.Option(
+            "--speed",
+            min=0.001,
+            max=1.0,
+            help="Simulated seconds per second, at most 1 (the platform refuses future times).",
+        ),
+    ] = 1.0,
     data_dir: Annotated[
         Path, typer.Option("--data-dir", help="Where the demo keeps its historian and model.")
     ] = DEFAULT_DEMO_DIR,
