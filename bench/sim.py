@@ -31,10 +31,17 @@ from typing import Any
 import httpx
 
 from omp.core.net import port_free
-from omp.runtime.demo import RUNNING_PLANT, default_outputs, plan_demo, write_demo_model
+from omp.runtime.demo import (
+    RUNNING_PLANT,
+    default_outputs,
+    plan_demo,
+    sim_start,
+    write_demo_model,
+)
 from omp.sim.engine import Simulation
 from omp.sim.plant import build_plant
 from omp.sim.runner import SimRunner
+from omp.sim.servers.modbus import modbus_lines
 
 from common import Result, report
 
@@ -188,16 +195,16 @@ def ports_below_ephemeral(start: int, count: int) -> int:
 
 
 def run_size(machines: int, seconds: float, work: Path, mqtt_port: int) -> dict[str, Any]:
-    plant_size = len(build_plant(machines).machines)
+    gateways = len(modbus_lines(build_plant(machines)))
     plan = plan_demo(
         machines=machines,
         seed=1,
         opcua_port=ports_below_ephemeral(20000, 1),
-        modbus_port=ports_below_ephemeral(21000, plant_size),
+        modbus_port=ports_below_ephemeral(21000, gateways),
         mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}",
     )
     plant = plan.plant
-    start = time.time_ns() // 1000 // 1_000_000 * 1_000_000
+    start = sim_start(0)
     simulation = Simulation(plant, seed=1, start=start, tuning=RUNNING_PLANT)
     runner = SimRunner(simulation, default_outputs(plant, plan.endpoints))
     started = time.monotonic()

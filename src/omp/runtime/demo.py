@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from omp.connectors.broker import EmbeddedBroker
 from omp.core.errors import ConfigError
 from omp.core.net import any_free_port, is_loopback, port_free
-from omp.core.time import US_PER_SECOND, Micros, system_clock
+from omp.core.time import US_PER_SECOND, Micros, floor_to, system_clock
 from omp.runtime.connectors import DEFAULT_BROKER_PORT, attach_connectors, check_options
 from omp.runtime.platform import Platform
 from omp.runtime.settings import Settings
@@ -43,6 +43,7 @@ from omp.sim.model import demo_model
 from omp.sim.plant import Plant, build_plant
 from omp.sim.runner import SimRunner
 from omp.sim.servers.base import Endpoints, ServedSection
+from omp.sim.servers.modbus import modbus_lines
 from omp.sim.truth import TruthRecorder
 from omp.sim.tuning import Tuning
 
@@ -62,11 +63,6 @@ def free_range(host: str, first: int | None, count: int) -> int:
         if start + count < 65536 and all(port_free(host, start + k) for k in range(count)):
             return start
     raise OSError(f"no run of {count} free ports on {host} for the simulated Modbus gateways")
-
-
-def modbus_gateways(plant: Plant) -> int:
-    """How many Modbus gateways (one per line served over Modbus) the plant needs."""
-    return len({(m.site, m.line) for m in plant.machines if m.served.value == "modbus"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +107,7 @@ def plan_demo(
     if mqtt_url is None:
         mqtt_url = f"mqtt://{host}:{choose(broker_port, DEFAULT_BROKER_PORT, 'MQTT')}"
     opcua = choose(opcua_port, DEFAULT_OPCUA_PORT, "OPC UA")
-    gateways = modbus_gateways(plant)
+    gateways = len(modbus_lines(plant))
     if modbus_port is not None and modbus_port != 0:
         modbus = modbus_port
     else:
@@ -210,8 +206,7 @@ def sim_start(
     backfill: Micros, tick: Micros = US_PER_SECOND, clock: Callable[[], Micros] = system_clock
 ) -> Micros:
     """Where the simulation starts: ``backfill`` before now, on a whole tick."""
-    now = clock()
-    return (now - backfill) // tick * tick
+    return floor_to(clock() - backfill, tick)
 
 
 def truth_file(data_dir: Path) -> Path:
